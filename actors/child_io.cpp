@@ -1,0 +1,278 @@
+#include "actors/child_io.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+// Boost.Process 1.81's v2 headers use these without including them.
+#include <type_traits>
+
+#include <boost/optional.hpp>
+#include <boost/type_traits.hpp>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/process/v2/process.hpp>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/process/v2/environment.hpp>
+#include <boost/process/v2/posix/default_launcher.hpp>
+#include <boost/process/v2/start_dir.hpp>
+#include <boost/process/v2/stdio.hpp>
+
+#include <caf/send.hpp>
+
+extern char** environ;
+
+namespace actorexec {
+
+namespace asio = boost::asio;
+namespace bp = boost::process::v2;
+
+namespace {
+
+/// Runs in the child between fork and exec: a new session (so the child and
+/// everything it forks form a process group we can signal as one, and the
+/// child cannot signal the server's group), and the signal state of a fresh
+/// program (exec keeps the mask and ignored dispositions of the server).
+struct child_setup {
+  std::error_code on_exec_setup(bp::posix::default_launcher&,
+                                const std::filesystem::path&,
+                                const char* const*) {
+    if (::setsid() < 0)
+      return {errno, std::system_category()};
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD})
+      ::signal(sig, SIG_DFL);
+    return {};
+  }
+};
+
+/// The child's environment: the server's, without secrets, plus the
+/// request's additions (which win over inherited values).
+std::vector<std::string> child_environment(const spawn_spec& spec) {
+  auto scrubbed = [&](std::string_view key) {
+    if (key.rfind("ACTOREXEC_AUTH", 0) == 0)
+      return true;
+    return std::find(spec.scrub_env.begin(), spec.scrub_env.end(), key)
+           != spec.scrub_env.end();
+  };
+  auto overridden = [&](std::string_view key) {
+    for (auto& kv : spec.params.env)
+      if (kv.first == key)
+        return true;
+    return false;
+  };
+  std::vector<std::string> result;
+  for (auto p = environ; p && *p; ++p) {
+    std::string_view entry{*p};
+    auto key = entry.substr(0, entry.find('='));
+    if (!scrubbed(key) && !overridden(key))
+      result.emplace_back(entry);
+  }
+  for (auto& kv : spec.params.env)
+    result.push_back(kv.first + "=" + kv.second);
+  return result;
+}
+
+/// The executable and its arguments: `argv` as given, or `command` under the
+/// configured shell.
+std::vector<std::string> child_argv(const spawn_spec& spec) {
+  if (!spec.params.argv.empty())
+    return spec.params.argv;
+  return {spec.shell, "-c", *spec.params.command};
+}
+
+std::filesystem::path resolve(const std::string& name) {
+  if (name.find('/') != std::string::npos)
+    return name;
+  return bp::environment::find_executable(name);
+}
+
+} // namespace
+
+child_io::child_io(asio::io_context& ctx, caf::actor owner)
+  : strand_(asio::make_strand(ctx)),
+    owner_(std::move(owner)),
+    out_{asio::readable_pipe{strand_}, asio::readable_pipe{strand_}},
+    in_(strand_),
+    pidfd_(strand_) {
+}
+
+child_io::~child_io() {
+  // Last line of defence: whoever drops the I/O side of a live child takes
+  // its whole group down, so nothing outlives its actor.
+  if (pid_ > 0 && !reaped_) {
+    ::kill(-pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, WNOHANG);
+  }
+}
+
+std::shared_ptr<child_io> child_io::spawn(asio::io_context& ctx,
+                                          const spawn_spec& spec,
+                                          caf::actor owner,
+                                          boost::system::error_code& ec) {
+  std::shared_ptr<child_io> io{new child_io(ctx, std::move(owner))};
+  auto argv = child_argv(spec);
+  auto exe = resolve(argv.front());
+  if (exe.empty()) {
+    ec.assign(ENOENT, boost::system::system_category());
+    return nullptr;
+  }
+  auto env = child_environment(spec);
+  std::vector<const char*> envp;
+  for (auto& e : env)
+    envp.push_back(e.c_str());
+  envp.push_back(nullptr);
+  std::vector<std::string> args(argv.begin() + 1, argv.end());
+  // The launcher notifies its execution context of the fork. Asio's reactor
+  // of the serving io_context must not see that from a foreign thread while
+  // it runs, so the launch goes through an idle context of this thread.
+  thread_local asio::io_context launch_ctx;
+  bp::posix::default_launcher launcher;
+  launcher.env = envp.data();
+  auto start_dir = spec.params.cwd ? std::filesystem::path{*spec.params.cwd}
+                                   : std::filesystem::current_path();
+  io->has_stdin_ = spec.params.stdin_pipe;
+  auto run = [&](auto&& stdin_binding) {
+    return launcher(launch_ctx.get_executor(), ec, exe, args,
+                    bp::process_stdio{stdin_binding, io->out_[0], io->out_[1]},
+                    bp::process_start_dir{start_dir}, child_setup{});
+  };
+  auto proc = io->has_stdin_ ? run(io->in_) : run(nullptr);
+  if (ec)
+    return nullptr;
+  io->pid_ = proc.id();
+  // We reap through our own pidfd on the serving context.
+  proc.detach();
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, io->pid_, 0));
+  if (fd >= 0)
+    io->pidfd_.assign(fd);
+  return io;
+}
+
+void child_io::read(protocol::stream_kind stream, std::size_t max_bytes) {
+  asio::post(strand_, [self = shared_from_this(), stream, max_bytes] {
+    auto idx = static_cast<std::size_t>(stream);
+    auto& buf = self->read_buf_[idx];
+    buf.resize(max_bytes);
+    self->out_[idx].async_read_some(
+      asio::buffer(buf), asio::bind_executor(self->strand_, [self, stream, idx](
+                                                              auto ec, auto n) {
+        std::string bytes{self->read_buf_[idx].data(), n};
+        caf::anon_send(self->owner_, read_atom::value, stream, std::move(bytes),
+                       static_cast<bool>(ec));
+      }));
+  });
+}
+
+void child_io::write(std::string data, bool eof) {
+  asio::post(strand_, [self = shared_from_this(), data = std::move(data),
+                       eof]() mutable {
+    if (!self->has_stdin_ || !self->in_.is_open()) {
+      caf::anon_send(self->owner_, wrote_atom::value, std::uint64_t{0},
+                     static_cast<int>(EPIPE));
+      return;
+    }
+    self->writes_.push_back(pending_write{std::move(data), eof});
+    if (self->writes_.size() == 1)
+      self->do_write();
+  });
+}
+
+void child_io::do_write() {
+  if (writes_.empty())
+    return;
+  auto on_written = [self = shared_from_this()](boost::system::error_code ec,
+                                                std::size_t n) {
+    auto done = std::move(self->writes_.front());
+    self->writes_.pop_front();
+    boost::system::error_code ignored;
+    if (ec || done.eof)
+      self->in_.close(ignored);
+    int err = ec ? EPIPE : 0;
+    caf::anon_send(self->owner_, wrote_atom::value,
+                   static_cast<std::uint64_t>(n), err);
+    if (!self->in_.is_open()) {
+      // Later writes find stdin closed: answer each of them.
+      for (auto& w : self->writes_) {
+        (void) w;
+        caf::anon_send(self->owner_, wrote_atom::value, std::uint64_t{0},
+                       static_cast<int>(EPIPE));
+      }
+      self->writes_.clear();
+      return;
+    }
+    self->do_write();
+  };
+  asio::async_write(in_, asio::buffer(writes_.front().data),
+                    asio::bind_executor(strand_, std::move(on_written)));
+}
+
+void child_io::wait() {
+  asio::post(strand_, [self = shared_from_this()] {
+    if (!self->pidfd_.is_open()) {
+      // No pidfd (old kernel): block in a reaper thread instead.
+      std::thread([self] {
+        int status = 0;
+        while (::waitpid(self->pid_, &status, 0) < 0 && errno == EINTR) {
+        }
+        asio::post(self->strand_, [self, status] {
+          self->reaped_ = true;
+          caf::anon_send(self->owner_, reaped_atom::value, status);
+        });
+      }).detach();
+      return;
+    }
+    self->on_pidfd_ready();
+  });
+}
+
+void child_io::on_pidfd_ready() {
+  int status = 0;
+  auto res = ::waitpid(pid_, &status, WNOHANG);
+  if (res == 0) {
+    pidfd_.async_wait(asio::posix::descriptor_base::wait_read,
+                      asio::bind_executor(strand_,
+                                          [self = shared_from_this()](auto ec) {
+                                            if (!ec)
+                                              self->on_pidfd_ready();
+                                          }));
+    return;
+  }
+  reaped_ = true;
+  boost::system::error_code ignored;
+  pidfd_.close(ignored);
+  caf::anon_send(owner_, reaped_atom::value, res < 0 ? 0 : status);
+}
+
+void child_io::signal_group(int sig) {
+  if (pid_ > 0)
+    ::kill(-pid_, sig);
+}
+
+void child_io::kill_if_alive() {
+  if (pid_ > 0 && !reaped_)
+    ::kill(-pid_, SIGKILL);
+  close_pipes();
+}
+
+void child_io::close_pipes() {
+  asio::post(strand_, [self = shared_from_this()] {
+    boost::system::error_code ignored;
+    for (auto& p : self->out_)
+      p.close(ignored);
+    self->in_.close(ignored);
+  });
+}
+
+} // namespace actorexec

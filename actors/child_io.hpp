@@ -1,0 +1,90 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/readable_pipe.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/writable_pipe.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <caf/actor.hpp>
+
+#include "actors/messages.hpp"
+
+namespace actorexec {
+
+/// The asynchronous I/O side of one child: its pipes, its pidfd and its
+/// process group. Owned by a process actor through a shared_ptr; every
+/// operation is posted to one strand, and every completion comes back to the
+/// owner as a message (read_atom, reaped_atom, wrote_atom). So the process
+/// actor never blocks and Asio threads never touch actor state.
+class child_io : public std::enable_shared_from_this<child_io> {
+public:
+  using strand_type = boost::asio::strand<boost::asio::io_context::executor_type>;
+
+  /// Starts the child in a new session and process group (setsid), with
+  /// stdout and stderr on pipes and stdin on a pipe or /dev/null. Returns
+  /// nullptr and sets `ec` when it could not start.
+  static std::shared_ptr<child_io>
+  spawn(boost::asio::io_context& ctx, const spawn_spec& spec, caf::actor owner,
+        boost::system::error_code& ec);
+
+  ~child_io();
+
+  pid_t pid() const { return pid_; }
+
+  /// Reads at most `max_bytes` from `stream`; answers (read_atom, stream,
+  /// bytes, eof). At most one read per stream is outstanding.
+  void read(protocol::stream_kind stream, std::size_t max_bytes);
+
+  /// Writes `data` to stdin, then closes it if `eof`; answers (wrote_atom,
+  /// bytes, errno) once the bytes are in the pipe.
+  void write(std::string data, bool eof);
+
+  /// Waits for the child to exit and reaps it; answers (reaped_atom, status).
+  void wait();
+
+  /// Sends `sig` to the whole process group. Safe from any thread.
+  void signal_group(int sig);
+
+  /// Closes every pipe; outstanding reads end with eof.
+  void close_pipes();
+
+  /// SIGKILL to the group unless the child was already reaped, then closes
+  /// the pipes. Safe from any thread: the last resort of a dying owner.
+  void kill_if_alive();
+
+private:
+  child_io(boost::asio::io_context& ctx, caf::actor owner);
+
+  void do_write();
+  void on_pidfd_ready();
+
+  strand_type strand_;
+  caf::actor owner_;
+  pid_t pid_ = -1;
+  std::atomic<bool> reaped_{false};
+  std::array<boost::asio::readable_pipe, 2> out_;
+  std::array<std::vector<char>, 2> read_buf_;
+  boost::asio::writable_pipe in_;
+  bool has_stdin_ = false;
+  /// One `input` request: its bytes, and whether stdin closes after them.
+  struct pending_write {
+    std::string data;
+    bool eof = false;
+  };
+  std::deque<pending_write> writes_;
+  boost::asio::posix::stream_descriptor pidfd_;
+};
+
+} // namespace actorexec

@@ -1,0 +1,186 @@
+#include "actors/connection.hpp"
+
+#include <chrono>
+
+#include <caf/all.hpp>
+
+#include "actors/log.hpp"
+#include "protocol/encode.hpp"
+
+namespace actorexec {
+
+using namespace std::chrono;
+using protocol::error_code;
+
+namespace {
+
+/// Close code sent with a session-limit refusal (policy violation).
+constexpr std::uint16_t close_policy = 1008;
+
+double unix_now() {
+  return duration_cast<duration<double>>(
+           system_clock::now().time_since_epoch())
+    .count();
+}
+
+void send_frames(connection_actor_type* self, std::vector<frame_ptr> frames,
+                 bool credited) {
+  auto& st = self->state;
+  if (st.closing || frames.empty())
+    return;
+  for (auto& f : frames)
+    st.in_flight.emplace_back(f->size(), credited);
+  st.out->send(std::move(frames));
+}
+
+void send_text(connection_actor_type* self, std::string text) {
+  std::vector<frame_ptr> frames;
+  frames.push_back(std::make_shared<const std::string>(std::move(text)));
+  send_frames(self, std::move(frames), false);
+}
+
+/// Matches written bytes to whole frames and returns the credited ones to
+/// the session.
+void on_written(connection_actor_type* self, std::uint64_t bytes) {
+  auto& st = self->state;
+  st.written_carry += bytes;
+  std::uint64_t credited = 0;
+  while (!st.in_flight.empty()
+         && st.in_flight.front().first <= st.written_carry) {
+    st.written_carry -= st.in_flight.front().first;
+    if (st.in_flight.front().second)
+      credited += st.in_flight.front().first;
+    st.in_flight.pop_front();
+  }
+  if (credited > 0 && st.session)
+    self->send(st.session, written_atom::value, credited);
+}
+
+void on_frame(connection_actor_type* self, std::string& text) {
+  auto& st = self->state;
+  auto res = protocol::decode(text);
+  if (res.ignore) {
+    log::debug("notification_ignored", {{"connection_id", st.id}});
+    return;
+  }
+  if (res.error) {
+    log::info("request_error",
+              {{"connection_id", st.id},
+               {"session_id", st.session_id},
+               {"code", static_cast<int>(res.error->code)},
+               {"error", res.error->message}});
+    send_text(self, protocol::encode_error(res.id, *res.error));
+    return;
+  }
+  auto& req = *res.req;
+  log::info("request", {{"connection_id", st.id},
+                        {"session_id", st.session_id},
+                        {"method", req.method},
+                        {"id", req.id ? *req.id : boost::json::value{}}});
+  if (std::holds_alternative<protocol::ping_params>(req.params)) {
+    send_text(self, protocol::encode_result(
+                      req.id, boost::json::object{{"pong", true},
+                                                  {"timestamp", unix_now()}}));
+  } else if (std::holds_alternative<protocol::pong_params>(req.params)) {
+    // The answer to our JSON ping: nothing to do.
+  } else if (std::holds_alternative<protocol::hook_status_params>(
+               req.params)) {
+    send_text(self, protocol::encode_result(
+                      req.id, boost::json::object{{"enabled", false}}));
+  } else if (std::holds_alternative<protocol::resume_params>(req.params)) {
+    send_text(self, protocol::encode_error(
+                      req.id, protocol::make_error(
+                                error_code::resume_refused,
+                                "Resume refused: unknown or expired session")));
+  } else {
+    self->send(st.session, request_atom::value, std::move(req));
+  }
+}
+
+void arm_json_ping(connection_actor_type* self) {
+  auto ms = self->state.cfg->json_ping_interval_ms;
+  if (ms > 0)
+    self->delayed_send(self, milliseconds{ms}, timer_atom::value,
+                       timer_kind::ping, std::uint64_t{0});
+}
+
+bool from(connection_actor_type* self, const caf::actor& who) {
+  return who && self->current_sender() == caf::actor_cast<caf::strong_actor_ptr>(who);
+}
+
+} // namespace
+
+caf::behavior connection_actor(connection_actor_type* self, std::uint64_t id,
+                               outbox_ptr out, caf::actor supervisor,
+                               std::shared_ptr<const settings> cfg,
+                               std::shared_ptr<server_stats> stats) {
+  auto& st = self->state;
+  st.id = id;
+  st.out = std::move(out);
+  st.supervisor = std::move(supervisor);
+  st.cfg = std::move(cfg);
+  st.stats = std::move(stats);
+  ++st.stats->active_connections;
+  ++st.stats->connections_total;
+  self->attach_functor([stats = st.stats] { --stats->active_connections; });
+  // Frames that arrive before the session exists wait in the mailbox: await
+  // suspends everything else until the supervisor answered.
+  self
+    ->request(st.supervisor, caf::infinite, open_atom::value,
+              caf::actor{self})
+    .await(
+      [=](caf::actor& session, std::string& sid, std::string& token) {
+        auto& st = self->state;
+        st.session = std::move(session);
+        st.session_id = sid;
+        log::info("connection_open",
+                  {{"connection_id", st.id}, {"session_id", sid}});
+        send_text(self,
+                  protocol::encode_connected(sid, token,
+                                             st.cfg->heartbeat_interval_ms));
+        arm_json_ping(self);
+      },
+      [=](caf::error&) {
+        auto& st = self->state;
+        log::warn("session_limit", {{"connection_id", st.id}});
+        send_text(self,
+                  protocol::encode_error(
+                    std::nullopt,
+                    protocol::make_error(error_code::session_limit,
+                                         "Session limit exceeded")));
+        st.closing = true;
+        st.out->close(close_policy, "session limit exceeded");
+      });
+  return {
+    [=](frame_in_atom, std::string& text) {
+      if (!self->state.closing)
+        on_frame(self, text);
+    },
+    [=](written_atom, std::uint64_t bytes) { on_written(self, bytes); },
+    [=](frames_atom, frame_batch& batch) {
+      if (from(self, self->state.session))
+        send_frames(self, std::move(batch.frames), batch.credited);
+    },
+    [=](close_atom, std::uint16_t code, std::string& reason) {
+      auto& st = self->state;
+      st.closing = true;
+      st.out->close(code, std::move(reason));
+    },
+    [=](peer_gone_atom, bool clean, std::uint16_t code) {
+      auto& st = self->state;
+      log::info("connection_closed", {{"connection_id", st.id},
+                                      {"session_id", st.session_id},
+                                      {"clean", clean},
+                                      {"code", code}});
+      if (st.session && !st.closing)
+        self->send(st.session, peer_gone_atom::value, clean);
+      self->quit();
+    },
+    [=](timer_atom, timer_kind, std::uint64_t) {
+      send_text(self, protocol::encode_ping(unix_now()));
+      arm_json_ping(self);
+    },
+  };
+}
+
+} // namespace actorexec

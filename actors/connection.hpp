@@ -1,0 +1,53 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/messages.hpp"
+#include "actors/outbox.hpp"
+#include "actors/server_stats.hpp"
+#include "actors/settings.hpp"
+
+namespace actorexec {
+
+/// State of one connection actor.
+struct connection_state {
+  /// Our number, for logs.
+  std::uint64_t id = 0;
+  caf::actor supervisor;
+  /// The door to the socket.
+  outbox_ptr out;
+  std::shared_ptr<const settings> cfg;
+  std::shared_ptr<server_stats> stats;
+  /// The session we serve, and its id (for logs).
+  caf::actor session;
+  std::string session_id;
+  /// Frames handed to the socket and not yet written: size, and whether the
+  /// session counts them against its credit.
+  std::deque<std::pair<std::uint64_t, bool>> in_flight;
+  /// Written bytes not yet matched to a whole frame.
+  std::uint64_t written_carry = 0;
+  /// We asked the socket to close; nothing more is sent.
+  bool closing = false;
+
+  static inline const char* name = "connection";
+};
+
+using connection_actor_type = caf::stateful_actor<connection_state>;
+
+/// One WebSocket: decodes client frames with protocol/, answers what needs
+/// no session (ping, pong, hook_status, errors), routes the rest to its
+/// session, and passes the session's frames to the socket, returning the
+/// session's credit as the socket writes them. Sends `connected` first.
+caf::behavior connection_actor(connection_actor_type* self, std::uint64_t id,
+                               outbox_ptr out, caf::actor supervisor,
+                               std::shared_ptr<const settings> cfg,
+                               std::shared_ptr<server_stats> stats);
+
+} // namespace actorexec

@@ -1,0 +1,140 @@
+#pragma once
+
+// The message catalogue: every atom and message type that crosses an actor
+// boundary, one comment each. Handlers name their messages in this order:
+// atom first, then payload.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+
+#include "protocol/encode.hpp"
+#include "protocol/framer.hpp"
+#include "protocol/messages.hpp"
+
+namespace actorexec {
+
+/// One encoded, immutable server frame, shared between the retention buffer,
+/// the connection and the socket's write queue without copies.
+using frame_ptr = std::shared_ptr<const std::string>;
+
+/// Frames for the socket, in order. `credited` frames are session events that
+/// count against the session's credit window; the connection returns their
+/// bytes to the session once written.
+struct frame_batch {
+  std::vector<frame_ptr> frames;
+  bool credited = false;
+};
+
+/// Output the process actor read from one stream, already framed.
+struct output_batch {
+  protocol::stream_kind stream = protocol::stream_kind::out;
+  /// The frames' payloads, in order.
+  std::vector<protocol::output_piece> pieces;
+  /// Bytes read from the pipe for this batch (the credit it consumed).
+  std::uint64_t raw_bytes = 0;
+};
+
+/// What a process actor needs to start a child.
+struct spawn_spec {
+  protocol::execute_params params;
+  /// Shell for `command` ("bash", "zsh" or "sh").
+  std::string shell = "bash";
+  /// Environment variables never passed to children (secrets).
+  std::vector<std::string> scrub_env;
+};
+
+/// The answer to an `input` request: `error` 0 on success, else a JSON-RPC
+/// error code with `message`.
+struct input_result {
+  int error = 0;
+  std::string message;
+  std::uint64_t written = 0;
+};
+
+// -- net -> connection ---------------------------------------------------------
+
+/// A text frame from the client: (frame_in_atom, std::string).
+using frame_in_atom = caf::atom_constant<caf::atom("frame_in")>;
+/// The socket is gone: (peer_gone_atom, bool clean_close, uint16_t code).
+using peer_gone_atom = caf::atom_constant<caf::atom("peer_gone")>;
+/// Bytes the socket wrote: (written_atom, uint64_t bytes).
+using written_atom = caf::atom_constant<caf::atom("written")>;
+
+// -- connection <-> supervisor -------------------------------------------------
+
+/// Ask for a fresh session: (open_atom, actor connection) ->
+/// (ok, actor session, std::string session_id, std::string resume_token) or
+/// an error when the session limit is reached.
+using open_atom = caf::atom_constant<caf::atom("open")>;
+
+// -- connection <-> session ----------------------------------------------------
+
+/// A validated client request for the session: (request_atom,
+/// protocol::request).
+using request_atom = caf::atom_constant<caf::atom("request")>;
+/// Frames for the client: (frames_atom, frame_batch).
+using frames_atom = caf::atom_constant<caf::atom("frames")>;
+/// Close the socket: (close_atom, uint16_t code, std::string reason).
+using close_atom = caf::atom_constant<caf::atom("close")>;
+
+// -- session <-> process -------------------------------------------------------
+
+/// The child runs: (started_atom, int64_t pid, int64_t pgid).
+using started_atom = caf::atom_constant<caf::atom("started")>;
+/// The child could not start: (failed_atom, int error_code, std::string).
+using failed_atom = caf::atom_constant<caf::atom("failed")>;
+/// Framed output: (output_atom, output_batch).
+using output_atom = caf::atom_constant<caf::atom("output")>;
+/// Bytes the process may read: (credit_atom, uint64_t bytes).
+using credit_atom = caf::atom_constant<caf::atom("credit")>;
+/// PAUSE/RESUME/CANCEL: (control_atom, protocol::control_type) -> std::string
+/// status ("paused", "resumed", "canceled").
+using control_atom = caf::atom_constant<caf::atom("control")>;
+/// Bytes for stdin: (input_atom, std::string data, bool eof) -> input_result.
+using input_atom = caf::atom_constant<caf::atom("input")>;
+/// The process is over: (done_atom, protocol::completion). Always last.
+using done_atom = caf::atom_constant<caf::atom("done")>;
+/// End the process group: (terminate_atom, uint64_t grace_ms).
+using terminate_atom = caf::atom_constant<caf::atom("terminate")>;
+
+// -- process internals (from the I/O threads and timers) ----------------------
+
+/// A pipe read finished: (read_atom, stream_kind, std::string bytes,
+/// bool eof).
+using read_atom = caf::atom_constant<caf::atom("read")>;
+/// The child was reaped: (reaped_atom, int wait_status).
+using reaped_atom = caf::atom_constant<caf::atom("reaped")>;
+/// A stdin write finished: (wrote_atom, uint64_t bytes, int errno_value).
+using wrote_atom = caf::atom_constant<caf::atom("wrote")>;
+/// A timer fired: (timer_atom, timer_kind, uint64_t generation).
+using timer_atom = caf::atom_constant<caf::atom("timer")>;
+
+/// Which timer fired.
+enum class timer_kind : int { wall, idle, kill, force_close, ping, linger };
+
+// -- session lifecycle ---------------------------------------------------------
+
+/// The client closed cleanly or the session must end now:
+/// (end_atom, uint64_t grace_ms).
+using end_atom = caf::atom_constant<caf::atom("end")>;
+/// The server drains: (shutdown_atom, uint64_t grace_ms).
+using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
+
+} // namespace actorexec
+
+// These types never leave the process: they travel between local actors only,
+// so CAF needs no serializer for them.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorexec::frame_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorexec::output_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorexec::spawn_spec)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorexec::input_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorexec::protocol::request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorexec::protocol::completion)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorexec::protocol::control_type)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorexec::protocol::stream_kind)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorexec::timer_kind)

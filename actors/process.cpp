@@ -1,0 +1,372 @@
+#include "actors/process.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <cstring>
+#include <limits>
+
+#include <caf/all.hpp>
+
+#include "actors/log.hpp"
+
+namespace actorexec {
+
+using namespace std::chrono;
+using protocol::stream_kind;
+
+namespace {
+
+constexpr int stdout_idx = 0;
+constexpr int stderr_idx = 1;
+
+/// After SIGKILL the group is dead, yet a process that escaped it (a new
+/// session of its own) may still hold our pipes. Past this we stop waiting.
+constexpr auto pipe_close_delay = milliseconds{1000};
+
+caf::timespan seconds_to_span(double s) {
+  return duration_cast<caf::timespan>(duration<double>{s});
+}
+
+stream_kind kind_of(int idx) {
+  return idx == stdout_idx ? stream_kind::out : stream_kind::err;
+}
+
+void arm(process_actor_type* self, timer_kind kind, caf::timespan after) {
+  self->delayed_send(self, after, timer_atom::value, kind,
+                     self->state.timer_gen);
+}
+
+/// Issues a read on every open, idle stream while credit lasts, starting
+/// with the stream that went second last time.
+void pump_reads(process_actor_type* self) {
+  auto& st = self->state;
+  for (int i = 0; i < 2; ++i) {
+    int idx = (st.next_stream + i) % 2;
+    if (st.eof[idx] || st.reading[idx] > 0 || st.credit == 0)
+      continue;
+    auto take = std::min<std::uint64_t>(st.credit, st.cfg->read_chunk_bytes);
+    st.credit -= take;
+    st.reading[idx] = take;
+    st.io->read(kind_of(idx), take);
+  }
+  st.next_stream ^= 1;
+}
+
+protocol::completion make_completion(process_actor_type* self) {
+  auto& st = self->state;
+  protocol::completion c;
+  c.pid = st.pid;
+  c.pgid = st.pid;
+  if (WIFEXITED(st.wait_status)) {
+    c.exit_code = WEXITSTATUS(st.wait_status);
+  } else if (WIFSIGNALED(st.wait_status)) {
+    c.signal = WTERMSIG(st.wait_status);
+    c.exit_code = -static_cast<std::int64_t>(*c.signal);
+  }
+  if (!st.end_status.empty())
+    c.status = st.end_status;
+  else
+    c.status = c.exit_code && *c.exit_code == 0 ? "completed" : "failed";
+  auto elapsed = self->clock().now() - st.started_at;
+  c.execution_time = duration_cast<duration<double>>(elapsed).count();
+  return c;
+}
+
+/// Reports `done` once both pipes are closed and the child is reaped.
+void maybe_done(process_actor_type* self) {
+  auto& st = self->state;
+  if (!st.reaped || !st.eof[0] || !st.eof[1])
+    return;
+  auto c = make_completion(self);
+  log::info("process_exit", {{"pid", st.pid},
+                             {"status", c.status},
+                             {"exit_code", c.exit_code ? boost::json::value(
+                                                           *c.exit_code)
+                                                       : nullptr},
+                             {"stdout_bytes", st.bytes[0]},
+                             {"stderr_bytes", st.bytes[1]}});
+  self->send(st.session, done_atom::value, std::move(c));
+  self->quit();
+}
+
+/// SIGTERM to the group now, SIGKILL after `grace`.
+void start_termination(process_actor_type* self, std::string why,
+                       caf::timespan grace) {
+  auto& st = self->state;
+  if (st.terminating)
+    return;
+  st.terminating = true;
+  st.end_status = std::move(why);
+  log::info("process_signal",
+            {{"pid", st.pid}, {"signal", "SIGTERM"}, {"reason", st.end_status}});
+  st.io->signal_group(SIGTERM);
+  if (st.paused) {
+    // A stopped process cannot act on SIGTERM until it runs again.
+    st.io->signal_group(SIGCONT);
+    st.paused = false;
+  }
+  ++st.timer_gen; // the wall and idle clocks are moot now
+  arm(self, timer_kind::kill, grace);
+}
+
+void kill_group(process_actor_type* self) {
+  auto& st = self->state;
+  if (st.killed)
+    return;
+  st.killed = true;
+  log::info("process_signal", {{"pid", st.pid}, {"signal", "SIGKILL"}});
+  st.io->signal_group(SIGKILL);
+  if (st.discard_output) {
+    st.io->close_pipes();
+  } else {
+    arm(self, timer_kind::force_close, pipe_close_delay);
+  }
+}
+
+void on_timer(process_actor_type* self, timer_kind kind, std::uint64_t gen) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  switch (kind) {
+    case timer_kind::kill:
+      kill_group(self);
+      return;
+    case timer_kind::force_close:
+      st.io->close_pipes();
+      return;
+    default:
+      break;
+  }
+  if (gen != st.timer_gen || st.paused || st.terminating)
+    return;
+  if (kind == timer_kind::wall) {
+    start_termination(self, "timed_out",
+                      milliseconds{st.cfg->cancel_grace_ms});
+  } else if (kind == timer_kind::idle) {
+    if (now < st.idle_deadline) // output came since: wait for the rest
+      arm(self, timer_kind::idle, st.idle_deadline - now);
+    else
+      start_termination(self, "timed_out",
+                        milliseconds{st.cfg->cancel_grace_ms});
+  }
+}
+
+void pause_clocks(process_actor_type* self) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  ++st.timer_gen;
+  if (st.wall_limit)
+    st.wall_left = st.wall_deadline - now;
+  if (st.idle_limit)
+    st.idle_left = st.idle_deadline - now;
+}
+
+void resume_clocks(process_actor_type* self) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  ++st.timer_gen;
+  if (st.wall_limit) {
+    st.wall_deadline = now + st.wall_left;
+    arm(self, timer_kind::wall, st.wall_left);
+  }
+  if (st.idle_limit) {
+    st.idle_deadline = now + st.idle_left;
+    arm(self, timer_kind::idle, st.idle_left);
+  }
+}
+
+void start_clocks(process_actor_type* self, const protocol::execute_params& p) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  st.started_at = now;
+  if (p.timeout) {
+    st.wall_limit = seconds_to_span(*p.timeout);
+    st.wall_deadline = now + *st.wall_limit;
+    arm(self, timer_kind::wall, *st.wall_limit);
+  }
+  if (p.idle_timeout) {
+    st.idle_limit = seconds_to_span(*p.idle_timeout);
+    st.idle_deadline = now + *st.idle_limit;
+    arm(self, timer_kind::idle, *st.idle_limit);
+  }
+}
+
+void on_read(process_actor_type* self, stream_kind stream, std::string& data,
+             bool eof) {
+  auto& st = self->state;
+  auto idx = static_cast<int>(stream);
+  st.credit += st.reading[idx] - std::min<std::uint64_t>(st.reading[idx],
+                                                         data.size());
+  st.reading[idx] = 0;
+  if (st.discard_output) {
+    st.eof[idx] = eof;
+    pump_reads(self);
+    maybe_done(self);
+    return;
+  }
+  output_batch batch;
+  batch.stream = stream;
+  batch.raw_bytes = data.size();
+  if (!data.empty()) {
+    st.bytes[idx] += data.size();
+    (idx == stdout_idx ? st.stats->stdout_bytes_total
+                       : st.stats->stderr_bytes_total) += data.size();
+    st.framers[idx]->feed(data, batch.pieces);
+    if (st.idle_limit && !st.paused)
+      st.idle_deadline = self->clock().now() + *st.idle_limit;
+  }
+  if (eof) {
+    st.framers[idx]->finish(batch.pieces);
+    st.eof[idx] = true;
+  }
+  if (batch.raw_bytes > 0 || !batch.pieces.empty())
+    self->send(st.session, output_atom::value, std::move(batch));
+  pump_reads(self);
+  maybe_done(self);
+}
+
+std::string control(process_actor_type* self, protocol::control_type type) {
+  auto& st = self->state;
+  switch (type) {
+    case protocol::control_type::pause:
+      if (!st.paused && !st.terminating) {
+        st.io->signal_group(SIGSTOP);
+        st.paused = true;
+        pause_clocks(self);
+        log::info("process_signal", {{"pid", st.pid}, {"signal", "SIGSTOP"}});
+      }
+      return "paused";
+    case protocol::control_type::resume:
+      if (st.paused) {
+        st.io->signal_group(SIGCONT);
+        st.paused = false;
+        resume_clocks(self);
+        log::info("process_signal", {{"pid", st.pid}, {"signal", "SIGCONT"}});
+      }
+      return "resumed";
+    default:
+      start_termination(self, "canceled",
+                        milliseconds{st.cfg->cancel_grace_ms});
+      return "canceled";
+  }
+}
+
+caf::result<input_result> input(process_actor_type* self, std::string& data,
+                                bool eof) {
+  auto& st = self->state;
+  if (st.stdin_closed) {
+    auto code = static_cast<int>(protocol::error_code::stdin_unavailable);
+    return input_result{code, "stdin not available", 0};
+  }
+  if (eof)
+    st.stdin_closed = true;
+  st.io->write(std::move(data), eof);
+  st.input_waiters.push_back(self->make_response_promise());
+  return st.input_waiters.back();
+}
+
+void on_wrote(process_actor_type* self, std::uint64_t n, int err) {
+  auto& st = self->state;
+  if (st.input_waiters.empty())
+    return;
+  auto promise = std::move(st.input_waiters.front());
+  st.input_waiters.pop_front();
+  if (err != 0) {
+    st.stdin_closed = true;
+    auto code = static_cast<int>(protocol::error_code::stdin_unavailable);
+    promise.deliver(input_result{
+      code, std::string{"stdin not available: "} + std::strerror(err), n});
+    return;
+  }
+  promise.deliver(input_result{0, {}, n});
+}
+
+bool spawn_child(process_actor_type* self, const spawn_spec& spec,
+                 boost::asio::io_context* io) {
+  auto& st = self->state;
+  boost::system::error_code ec;
+  st.io = child_io::spawn(*io, spec, caf::actor_cast<caf::actor>(self), ec);
+  if (!st.io) {
+    auto code = ec.value() == ENOENT || ec.value() == EACCES
+                    || ec.value() == ENOTDIR || ec.value() == ENOEXEC
+                  ? protocol::error_code::invalid_params
+                  : protocol::error_code::internal_error;
+    auto what = "Cannot start process: " + ec.message();
+    ++st.stats->spawn_failures_total;
+    log::warn("spawn_failed", {{"error", what}});
+    self->send(st.session, failed_atom::value, static_cast<int>(code), what);
+    return false;
+  }
+  st.pid = st.io->pid();
+  ++st.stats->processes_total;
+  ++st.stats->running_processes;
+  st.stdin_closed = !spec.params.stdin_pipe;
+  for (auto& f : st.framers)
+    f.emplace(spec.params.framing);
+  log::info("spawn", {{"pid", st.pid},
+                      {"command", spec.params.command
+                                    ? boost::json::value(*spec.params.command)
+                                    : boost::json::value(spec.params.argv[0])}});
+  self->send(st.session, started_atom::value, st.pid, st.pid);
+  start_clocks(self, spec.params);
+  st.io->wait();
+  return true;
+}
+
+} // namespace
+
+caf::behavior process_actor(process_actor_type* self, caf::actor session,
+                            spawn_spec spec, boost::asio::io_context* io,
+                            std::shared_ptr<const settings> cfg,
+                            std::shared_ptr<server_stats> stats) {
+  auto& st = self->state;
+  st.session = std::move(session);
+  st.cfg = std::move(cfg);
+  st.stats = std::move(stats);
+  if (!spawn_child(self, spec, io)) {
+    self->quit();
+    return {};
+  }
+  // Whatever ends this actor, the group goes with it.
+  self->attach_functor([io = st.io, stats = st.stats] {
+    io->kill_if_alive();
+    --stats->running_processes;
+  });
+  return {
+    [=](credit_atom, std::uint64_t n) {
+      self->state.credit += n;
+      pump_reads(self);
+    },
+    [=](read_atom, stream_kind stream, std::string& data, bool eof) {
+      on_read(self, stream, data, eof);
+    },
+    [=](reaped_atom, int status) {
+      self->state.reaped = true;
+      self->state.wait_status = status;
+      maybe_done(self);
+    },
+    [=](control_atom, protocol::control_type type) {
+      return control(self, type);
+    },
+    [=](input_atom, std::string& data, bool eof) {
+      return input(self, data, eof);
+    },
+    [=](wrote_atom, std::uint64_t n, int err) { on_wrote(self, n, err); },
+    [=](timer_atom, timer_kind kind, std::uint64_t gen) {
+      on_timer(self, kind, gen);
+    },
+    [=](terminate_atom, std::uint64_t grace_ms) {
+      // The session is ending: nobody will read the rest of the output.
+      auto& st = self->state;
+      st.discard_output = true;
+      st.credit = std::numeric_limits<std::uint64_t>::max() / 2;
+      pump_reads(self);
+      start_termination(self, "canceled", milliseconds{grace_ms});
+      if (st.killed)
+        st.io->close_pipes();
+    },
+  };
+}
+
+} // namespace actorexec

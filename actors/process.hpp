@@ -1,0 +1,89 @@
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+
+#include <caf/actor_clock.hpp>
+#include <caf/response_promise.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/child_io.hpp"
+#include "actors/messages.hpp"
+#include "actors/server_stats.hpp"
+#include "actors/settings.hpp"
+#include "protocol/framer.hpp"
+
+namespace actorexec {
+
+/// State of the actor that owns one child process.
+struct process_state {
+  /// The session that spawned us; receives every event.
+  caf::actor session;
+  /// The I/O side: pipes, pidfd, process group.
+  std::shared_ptr<child_io> io;
+  std::shared_ptr<const settings> cfg;
+  std::shared_ptr<server_stats> stats;
+  /// Process id; also the process group id (the child called setsid).
+  std::int64_t pid = 0;
+  /// One framer per stream (stdout, stderr).
+  std::array<std::optional<protocol::output_framer>, 2> framers;
+  /// Whether each stream reached end of file.
+  std::array<bool, 2> eof{{false, false}};
+  /// Bytes reserved by the read outstanding on each stream (0: none).
+  std::array<std::uint64_t, 2> reading{{0, 0}};
+  /// Bytes read from each stream.
+  std::array<std::uint64_t, 2> bytes{{0, 0}};
+  /// Which stream reads first next time (fairness between the two).
+  int next_stream = 0;
+  /// Bytes the session allows us to read and hand over.
+  std::uint64_t credit = 0;
+  /// The child was reaped, and how it ended (waitpid status).
+  bool reaped = false;
+  int wait_status = 0;
+  /// SIGSTOP is in force.
+  bool paused = false;
+  /// The termination ladder runs; `end_status` says why.
+  bool terminating = false;
+  /// "canceled" or "timed_out" once the ladder started; empty otherwise.
+  std::string end_status;
+  /// SIGKILL went to the group.
+  bool killed = false;
+  /// Close the pipes at once after SIGKILL (nobody will read them).
+  bool discard_output = false;
+  /// When the child started, for `execution_time`.
+  caf::actor_clock::time_point started_at;
+  /// Wall-clock and idle limits; their deadlines, and what remains of them
+  /// while paused.
+  std::optional<caf::timespan> wall_limit, idle_limit;
+  caf::actor_clock::time_point wall_deadline, idle_deadline;
+  caf::timespan wall_left{0}, idle_left{0};
+  /// Bumped on pause, so that timers armed before it are ignored.
+  std::uint64_t timer_gen = 0;
+  /// `input` requests waiting for their bytes to reach the pipe.
+  std::deque<caf::response_promise> input_waiters;
+  /// stdin was closed by `eof` (or never existed).
+  bool stdin_closed = false;
+
+  static inline const char* name = "process";
+};
+
+using process_actor_type = caf::stateful_actor<process_state>;
+
+/// Owns one child: spawns it (new session and process group), reads stdout
+/// and stderr only while it holds credit, writes stdin, signals the group,
+/// enforces `timeout` and `idle_timeout`, runs the termination ladder and
+/// reports `done` after both pipes closed and the child was reaped.
+caf::behavior process_actor(process_actor_type* self, caf::actor session,
+                            spawn_spec spec, boost::asio::io_context* io,
+                            std::shared_ptr<const settings> cfg,
+                            std::shared_ptr<server_stats> stats);
+
+} // namespace actorexec

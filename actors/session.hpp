@@ -1,0 +1,125 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+
+#include <caf/actor.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/messages.hpp"
+#include "actors/server_stats.hpp"
+#include "actors/settings.hpp"
+#include "protocol/encode.hpp"
+#include "protocol/framer.hpp"
+
+namespace actorexec {
+
+/// What a retained event is; it is encoded (and given its `seq`) the first
+/// time it is sent, so events dropped before that leave no hole in `seq`.
+enum class event_kind { output, gap, started, paused, resumed, canceled,
+                        completed, error };
+
+/// One event of the session's log, from production until acknowledged.
+struct retained_event {
+  event_kind kind = event_kind::output;
+  protocol::stream_kind stream = protocol::stream_kind::out;
+  /// `output`: the payload. `gap`: dropped bytes in `gap_bytes`.
+  protocol::output_piece piece;
+  std::uint64_t gap_bytes = 0;
+  std::uint64_t gap_frames = 0;
+  /// `completed` and `error` details.
+  std::shared_ptr<const protocol::completion> completion;
+  std::string error;
+  /// Child output bytes this event carries (what the buffer bound counts).
+  std::uint64_t raw_size = 0;
+  /// Assigned on first send; 0 before.
+  std::uint64_t seq = 0;
+  /// The encoded frame, shared with the socket's write queue.
+  frame_ptr frame;
+};
+
+/// The session lifecycle (spec section 3):
+///
+///              connect
+///                 |
+///                 v
+///   +------> [attached] ----- clean Close, detach expiry ----+
+///   |             |                                          |
+///   | resume      | connection lost (no Close) or `detach`   |
+///   |             v                                          v
+///   +------- [detached] --- session_linger_ms ---------> [expired]
+///                                                  (process group ended,
+///                                                   actor quits)
+enum class session_phase { attached, detached, expired };
+
+/// Returns "attached", "detached" or "expired".
+const char* to_string(session_phase phase);
+
+/// State of one session actor.
+struct session_state {
+  std::string id;
+  std::shared_ptr<const settings> cfg;
+  std::shared_ptr<server_stats> stats;
+  boost::asio::io_context* io = nullptr;
+  session_phase phase = session_phase::attached;
+  /// The connection we are bound to (null while detached).
+  caf::actor conn;
+  /// The running process (null when none).
+  caf::actor proc;
+  /// `id` of the `execute` waiting for its response.
+  protocol::request_id pending_execute;
+  /// pid/pgid and policy of the current or last process.
+  std::int64_t pid = 0;
+  protocol::overflow_policy policy = protocol::overflow_policy::block;
+  std::string process_state = "none";
+  bool paused = false;
+  std::string started_at;
+  std::shared_ptr<const protocol::completion> last_completion;
+  std::uint64_t stream_bytes[2] = {0, 0};
+  std::uint64_t dropped_bytes = 0;
+  /// The event log: [sent to the current connection | not yet sent].
+  std::deque<retained_event> events;
+  /// Events before this index were handed to the current connection.
+  std::size_t send_idx = 0;
+  /// Events before this index were written to the current socket.
+  std::size_t written_idx = 0;
+  /// Written bytes not yet matched to a whole event.
+  std::uint64_t written_carry = 0;
+  /// Bytes of written events still retained (the implicit replay window).
+  std::uint64_t written_window = 0;
+  /// Raw output bytes retained.
+  std::uint64_t buffered_bytes = 0;
+  /// Credit toward the connection, in encoded bytes.
+  std::int64_t conn_credit = 0;
+  /// Credit granted to the process and not yet used.
+  std::uint64_t proc_outstanding = 0;
+  /// Last `seq` assigned, and the highest the client acknowledged.
+  std::uint64_t last_seq = 0;
+  std::uint64_t acked_seq = 0;
+  /// The client acknowledges explicitly: written events wait for its ack.
+  bool explicit_ack = false;
+  /// `detach` was requested: the coming close detaches instead of ending.
+  bool detach_requested = false;
+  /// Guards the linger timer against stale firings.
+  std::uint64_t linger_gen = 0;
+
+  static inline const char* name = "session";
+};
+
+using session_actor_type = caf::stateful_actor<session_state>;
+
+/// One session: the state machine above, the process it runs, the `seq`
+/// counter, the bounded retention buffer with its overflow policy, and the
+/// binding to at most one connection.
+caf::behavior session_actor(session_actor_type* self, std::string id,
+                            caf::actor conn, boost::asio::io_context* io,
+                            std::shared_ptr<const settings> cfg,
+                            std::shared_ptr<server_stats> stats);
+
+} // namespace actorexec

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "protocol/allow_list.hpp"
+
+namespace actorexec {
+
+/// Runtime settings shared (read-only) by every actor. Defaults are the
+/// protocol's (spec section 11); app/ fills them from flags and environment.
+struct settings {
+  /// Shell for `command` requests: bash, zsh or sh.
+  std::string shell = "bash";
+  /// ALLOWED_COMMANDS; empty allows everything.
+  protocol::allow_list allowed;
+  /// Most sessions alive at once.
+  std::size_t max_sessions = 100;
+  /// WebSocket ping period.
+  std::uint64_t heartbeat_interval_ms = 20000;
+  /// Silence after which a peer is dead.
+  std::uint64_t heartbeat_timeout_ms = 40000;
+  /// Period of the JSON `ping` notification, in milliseconds (0: off).
+  std::uint64_t json_ping_interval_ms = 30000;
+  /// Lifetime of a detached session.
+  std::uint64_t session_linger_ms = 60000;
+  /// SIGTERM-to-SIGKILL grace of CANCEL and timeouts.
+  std::uint64_t cancel_grace_ms = 10000;
+  /// SIGTERM-to-SIGKILL grace when a client closes cleanly.
+  std::uint64_t close_grace_ms = 2000;
+  /// Grace of running processes when the server drains.
+  std::uint64_t shutdown_grace_ms = 10000;
+  /// Unacknowledged output a session retains, in bytes and frames.
+  std::size_t max_buffer_bytes = 1 << 20;
+  std::size_t max_buffer_frames = 1000;
+  /// Written output kept for replay when the client never acks.
+  std::size_t replay_window_bytes = 256 * 1024;
+  /// Bytes of events a session may have queued toward its socket.
+  std::size_t connection_window_bytes = 256 * 1024;
+  /// Largest pipe read.
+  std::size_t read_chunk_bytes = 64 * 1024;
+  /// Environment variables never passed to children.
+  std::vector<std::string> scrub_env;
+};
+
+} // namespace actorexec

@@ -1,0 +1,107 @@
+#include "actors/supervisor.hpp"
+
+#include <sys/random.h>
+
+#include <array>
+#include <cstdio>
+
+#include <caf/all.hpp>
+
+#include "actors/log.hpp"
+#include "actors/session.hpp"
+
+namespace actorexec {
+
+namespace {
+
+void fill_random(unsigned char* buf, std::size_t n) {
+  std::size_t done = 0;
+  while (done < n) {
+    auto got = ::getrandom(buf + done, n - done, 0);
+    if (got > 0)
+      done += static_cast<std::size_t>(got);
+  }
+}
+
+caf::result<caf::actor, std::string, std::string>
+open_session(supervisor_actor_type* self, caf::actor& conn) {
+  auto& st = self->state;
+  if (st.draining || st.sessions.size() >= st.cfg->max_sessions)
+    return caf::make_error(caf::sec::runtime_error, "session limit exceeded");
+  auto id = make_uuid_v4();
+  auto token = random_hex(32);
+  auto session = self->spawn(session_actor, id, conn, st.io, st.cfg, st.stats);
+  self->monitor(session);
+  st.ids.emplace(session.address(), id);
+  st.sessions.emplace(id, session_entry{session, token});
+  log::info("session_open", {{"session_id", id}});
+  return {session, id, token};
+}
+
+} // namespace
+
+std::string random_hex(std::size_t n) {
+  std::vector<unsigned char> buf(n);
+  fill_random(buf.data(), n);
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(n * 2);
+  for (auto b : buf) {
+    out.push_back(digits[b >> 4]);
+    out.push_back(digits[b & 0xf]);
+  }
+  return out;
+}
+
+std::string make_uuid_v4() {
+  std::array<unsigned char, 16> b;
+  fill_random(b.data(), b.size());
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40); // version 4
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80); // RFC 4122 variant
+  char out[37];
+  std::snprintf(out, sizeof(out),
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+                "%02x%02x%02x%02x%02x%02x",
+                b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
+                b[10], b[11], b[12], b[13], b[14], b[15]);
+  return out;
+}
+
+bool constant_time_equal(const std::string& a, const std::string& b) {
+  if (a.size() != b.size())
+    return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+caf::behavior supervisor_actor(supervisor_actor_type* self,
+                               boost::asio::io_context* io,
+                               std::shared_ptr<const settings> cfg,
+                               std::shared_ptr<server_stats> stats) {
+  auto& st = self->state;
+  st.io = io;
+  st.cfg = std::move(cfg);
+  st.stats = std::move(stats);
+  self->set_down_handler([=](caf::down_msg& msg) {
+    auto& st = self->state;
+    auto i = st.ids.find(msg.source);
+    if (i == st.ids.end())
+      return;
+    st.sessions.erase(i->second);
+    st.ids.erase(i);
+  });
+  return {
+    [=](open_atom, caf::actor& conn) { return open_session(self, conn); },
+    [=](shutdown_atom, std::uint64_t grace_ms) {
+      auto& st = self->state;
+      st.draining = true;
+      st.stats->draining = true;
+      for (auto& kv : st.sessions)
+        self->send(kv.second.session, end_atom::value, grace_ms);
+    },
+  };
+}
+
+} // namespace actorexec

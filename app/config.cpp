@@ -1,0 +1,268 @@
+#include "app/config.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <functional>
+#include <sstream>
+
+extern char** environ;
+
+namespace actorexec::app {
+
+namespace {
+
+/// One setting: its flag, variables, default (for --help) and parser.
+struct option {
+  const char* flag;
+  const char* env;
+  const char* seed_env; // the original service's variable, or nullptr
+  const char* default_text;
+  const char* help;
+  /// Stores the value; returns false when it does not parse.
+  std::function<bool(config&, const std::string&)> set;
+};
+
+bool to_u64(const std::string& s, std::uint64_t& out) {
+  if (s.empty() || s[0] == '-')
+    return false;
+  errno = 0;
+  char* end = nullptr;
+  auto v = std::strtoull(s.c_str(), &end, 10);
+  if (errno != 0 || *end != '\0')
+    return false;
+  out = v;
+  return true;
+}
+
+bool to_double(const std::string& s, double& out) {
+  errno = 0;
+  char* end = nullptr;
+  auto v = std::strtod(s.c_str(), &end);
+  if (errno != 0 || end == s.c_str() || *end != '\0' || v < 0)
+    return false;
+  out = v;
+  return true;
+}
+
+template <class T>
+std::function<bool(config&, const std::string&)> uint_field(T config::*f) {
+  return [f](config& c, const std::string& s) {
+    std::uint64_t v;
+    if (!to_u64(s, v))
+      return false;
+    c.*f = static_cast<T>(v);
+    return true;
+  };
+}
+
+template <class T>
+std::function<bool(config&, const std::string&)> uint_setting(T settings::*f) {
+  return [f](config& c, const std::string& s) {
+    std::uint64_t v;
+    if (!to_u64(s, v))
+      return false;
+    c.actors.*f = static_cast<T>(v);
+    return true;
+  };
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in{s};
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    auto b = item.find_first_not_of(" \t");
+    auto e = item.find_last_not_of(" \t");
+    if (b != std::string::npos)
+      out.push_back(item.substr(b, e - b + 1));
+  }
+  return out;
+}
+
+const std::vector<option>& options() {
+  static const std::vector<option> opts{
+    {"port", "ACTOREXEC_PORT", "DEFAULT_PORT", "8003",
+     "TCP port to listen on (0: any free port, logged at start)",
+     [](config& c, const std::string& s) {
+       std::uint64_t v;
+       if (!to_u64(s, v) || v > 65535)
+         return false;
+       c.port = static_cast<std::uint16_t>(v);
+       return true;
+     }},
+    {"host", "ACTOREXEC_HOST", nullptr, "127.0.0.1", "address to bind",
+     [](config& c, const std::string& s) {
+       c.host = s;
+       return !s.empty();
+     }},
+    {"max-sessions", "ACTOREXEC_MAX_SESSIONS", "MAX_SESSIONS", "100",
+     "most sessions alive at once", uint_setting(&settings::max_sessions)},
+    {"allowed-commands", "ACTOREXEC_ALLOWED_COMMANDS", "ALLOWED_COMMANDS",
+     "(any)", "comma list of commands that may run",
+     [](config& c, const std::string& s) {
+       c.actors.allowed = protocol::allow_list::parse(s);
+       return true;
+     }},
+    {"shell", "ACTOREXEC_SHELL", "CC_EXECUTOR_SHELL", "bash",
+     "shell for `command`: bash, zsh or sh",
+     [](config& c, const std::string& s) {
+       if (s != "bash" && s != "zsh" && s != "sh")
+         return false;
+       c.actors.shell = s;
+       return true;
+     }},
+    {"log-level", "ACTOREXEC_LOG_LEVEL", "LOG_LEVEL", "info",
+     "debug, info, warn or error",
+     [](config& c, const std::string& s) {
+       c.log_level = s;
+       return true;
+     }},
+    {"json-ping-interval", "ACTOREXEC_JSON_PING_INTERVAL",
+     "WEBSOCKET_HEARTBEAT_INTERVAL", "30",
+     "seconds between JSON `ping` notifications (0: off)",
+     [](config& c, const std::string& s) {
+       double v;
+       if (!to_double(s, v))
+         return false;
+       c.actors.json_ping_interval_ms = static_cast<std::uint64_t>(v * 1000);
+       return true;
+     }},
+    {"heartbeat-interval-ms", "ACTOREXEC_HEARTBEAT_INTERVAL_MS", nullptr,
+     "20000", "WebSocket ping period",
+     uint_setting(&settings::heartbeat_interval_ms)},
+    {"heartbeat-timeout-ms", "ACTOREXEC_HEARTBEAT_TIMEOUT_MS", nullptr,
+     "2 x interval", "silence after which a peer is dead",
+     uint_setting(&settings::heartbeat_timeout_ms)},
+    {"session-linger-ms", "ACTOREXEC_SESSION_LINGER_MS", nullptr, "60000",
+     "lifetime of a detached session",
+     uint_setting(&settings::session_linger_ms)},
+    {"cancel-grace-ms", "ACTOREXEC_CANCEL_GRACE_MS", nullptr, "10000",
+     "SIGTERM to SIGKILL grace of CANCEL and timeouts",
+     uint_setting(&settings::cancel_grace_ms)},
+    {"close-grace-ms", "ACTOREXEC_CLOSE_GRACE_MS", nullptr, "2000",
+     "SIGTERM to SIGKILL grace when a client closes",
+     uint_setting(&settings::close_grace_ms)},
+    {"shutdown-grace-ms", "ACTOREXEC_SHUTDOWN_GRACE_MS", nullptr, "10000",
+     "grace of running processes when the server stops",
+     uint_setting(&settings::shutdown_grace_ms)},
+    {"max-buffer-bytes", "ACTOREXEC_MAX_BUFFER_BYTES", "MAX_OUTPUT_BUFFER",
+     "1048576", "unacknowledged output bytes a session retains",
+     uint_setting(&settings::max_buffer_bytes)},
+    {"max-buffer-frames", "ACTOREXEC_MAX_BUFFER_FRAMES", "OUTPUT_LINE_LIMIT",
+     "1000", "unacknowledged output frames a session retains",
+     uint_setting(&settings::max_buffer_frames)},
+    {"replay-window-bytes", "ACTOREXEC_REPLAY_WINDOW_BYTES", nullptr,
+     "262144", "written output kept for replay when the client never acks",
+     uint_setting(&settings::replay_window_bytes)},
+    {"max-message-bytes", "ACTOREXEC_MAX_MESSAGE_BYTES", nullptr, "1048576",
+     "largest inbound WebSocket message (close 1009 beyond)",
+     uint_field(&config::max_message_bytes)},
+    {"handshake-timeout-ms", "ACTOREXEC_HANDSHAKE_TIMEOUT_MS", nullptr,
+     "10000", "deadline of the HTTP request and WebSocket handshake",
+     uint_field(&config::handshake_timeout_ms)},
+    {"io-threads", "ACTOREXEC_IO_THREADS", nullptr, "1",
+     "threads running socket and pipe I/O", uint_field(&config::io_threads)},
+    {"scrub-env", "ACTOREXEC_SCRUB_ENV", nullptr, "(none)",
+     "comma list of variables never passed to children",
+     [](config& c, const std::string& s) {
+       c.actors.scrub_env = split_list(s);
+       return true;
+     }},
+  };
+  return opts;
+}
+
+const option* find_option(const std::string& name) {
+  for (auto& o : options())
+    if (name == o.flag)
+      return &o;
+  return nullptr;
+}
+
+} // namespace
+
+std::map<std::string, std::string> environment_map() {
+  std::map<std::string, std::string> env;
+  for (auto p = environ; p && *p; ++p) {
+    std::string entry{*p};
+    auto eq = entry.find('=');
+    if (eq != std::string::npos)
+      env.emplace(entry.substr(0, eq), entry.substr(eq + 1));
+  }
+  return env;
+}
+
+std::optional<std::string> parse_config(
+  int argc, const char* const* argv,
+  const std::map<std::string, std::string>& env, config& out) {
+  bool timeout_given = false;
+  // Variables first (seed names lose to ours), then flags over them.
+  for (auto& o : options()) {
+    for (auto name : {o.seed_env, o.env}) {
+      if (!name)
+        continue;
+      auto i = env.find(name);
+      if (i == env.end())
+        continue;
+      if (!o.set(out, i->second))
+        return std::string{"invalid value for "} + name + ": '" + i->second
+               + "'";
+      timeout_given |= std::string{o.flag} == "heartbeat-timeout-ms";
+    }
+  }
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      out.show_help = true;
+      continue;
+    }
+    if (arg == "--version") {
+      out.show_version = true;
+      continue;
+    }
+    if (arg.rfind("--", 0) != 0)
+      return "unexpected argument: " + arg;
+    auto name = arg.substr(2);
+    std::string value;
+    auto eq = name.find('=');
+    if (eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      return "missing value for --" + name;
+    }
+    auto o = find_option(name);
+    if (!o)
+      return "unknown flag: --" + name;
+    if (!o->set(out, value))
+      return "invalid value for --" + name + ": '" + value + "'";
+    timeout_given |= name == "heartbeat-timeout-ms";
+  }
+  if (!timeout_given)
+    out.actors.heartbeat_timeout_ms = 2 * out.actors.heartbeat_interval_ms;
+  if (out.io_threads == 0)
+    out.io_threads = 1;
+  return std::nullopt;
+}
+
+std::string help_text() {
+  std::ostringstream os;
+  os << "actorexec " ACTOREXEC_VERSION
+        ": runs child processes for WebSocket clients (JSON-RPC 2.0 at "
+        "ws://HOST:PORT/ws/mcp)\n\n"
+        "usage: actorexec [--flag value | --flag=value]...\n\n"
+        "Every flag has an environment variable; the flag wins.\n\n";
+  for (auto& o : options()) {
+    os << "  --" << o.flag << "\n      " << o.help << " (default "
+       << o.default_text << ")\n      env " << o.env;
+    if (o.seed_env)
+      os << ", " << o.seed_env;
+    os << "\n";
+  }
+  os << "  --help      this text\n  --version   print the version\n";
+  return os.str();
+}
+
+} // namespace actorexec::app

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/settings.hpp"
+
+namespace actorexec::app {
+
+/// Everything the server is told at start.
+struct config {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8003;
+  std::string log_level = "info";
+  /// Threads running Asio (sockets, pipes); CAF has its own workers.
+  std::size_t io_threads = 1;
+  std::uint64_t max_message_bytes = 1 << 20;
+  std::uint64_t handshake_timeout_ms = 10000;
+  settings actors;
+  bool show_help = false;
+  bool show_version = false;
+};
+
+/// Reads flags (`--name value` or `--name=value`) with environment fallbacks
+/// (`ACTOREXEC_NAME`, then the original service's names). `env` maps
+/// variable names to values (the process environment in production). Flags
+/// win over variables. Returns an error message, or nothing on success.
+std::optional<std::string> parse_config(int argc, const char* const* argv,
+                                        const std::map<std::string, std::string>& env,
+                                        config& out);
+
+/// The process environment as a map.
+std::map<std::string, std::string> environment_map();
+
+/// `--help` text listing every flag, variable and default.
+std::string help_text();
+
+} // namespace actorexec::app

@@ -1,0 +1,178 @@
+// actorexec: runs child processes for remote clients over WebSocket.
+// Wiring: flags -> settings; one CAF actor system (supervisor, connections,
+// sessions, processes); one Asio io_context (sockets and pipes); signals.
+
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/send.hpp>
+
+#include "actors/log.hpp"
+#include "actors/messages.hpp"
+#include "actors/supervisor.hpp"
+#include "app/config.hpp"
+#include "net/listener.hpp"
+
+namespace {
+
+namespace asio = boost::asio;
+using namespace actorexec;
+using namespace std::chrono;
+
+/// How often shutdown checks whether every process is gone.
+constexpr auto drain_poll = milliseconds{50};
+
+/// Extra time past the grace periods before the server gives up waiting.
+constexpr auto drain_margin = milliseconds{3000};
+
+struct server {
+  caf::actor_system& sys;
+  asio::io_context& ioc;
+  std::shared_ptr<net::server_context> ctx;
+  std::shared_ptr<net::listener> lst;
+  steady_clock::time_point drain_deadline;
+  std::unique_ptr<asio::steady_timer> drain_timer;
+  bool stopping = false;
+};
+
+/// Waits until every process is reaped (or the deadline passed), then stops
+/// the I/O threads.
+void await_drained(std::shared_ptr<server> srv) {
+  auto& stats = *srv->ctx->stats;
+  if (stats.running_processes.load() <= 0 && stats.active_sessions.load() <= 0)
+    return srv->ioc.stop();
+  if (steady_clock::now() > srv->drain_deadline) {
+    log::warn("shutdown_deadline",
+              {{"running_processes", stats.running_processes.load()}});
+    return srv->ioc.stop();
+  }
+  srv->drain_timer->expires_after(drain_poll);
+  srv->drain_timer->async_wait([srv](auto) { await_drained(srv); });
+}
+
+void start_shutdown(std::shared_ptr<server> srv, int sig) {
+  auto& cfg = *srv->ctx->cfg;
+  if (srv->stopping) {
+    // A second signal: end everything now.
+    log::warn("shutdown_forced", {{"signal", sig}});
+    caf::anon_send(srv->ctx->supervisor, shutdown_atom::value,
+                   std::uint64_t{0});
+    srv->drain_deadline = steady_clock::now() + drain_margin;
+    return;
+  }
+  srv->stopping = true;
+  log::info("shutdown", {{"signal", sig}, {"grace_ms", cfg.shutdown_grace_ms}});
+  srv->ctx->stats->draining = true;
+  srv->lst->stop();
+  caf::anon_send(srv->ctx->supervisor, shutdown_atom::value,
+                 cfg.shutdown_grace_ms);
+  srv->drain_deadline = steady_clock::now()
+                        + milliseconds{cfg.shutdown_grace_ms} + drain_margin;
+  srv->drain_timer = std::make_unique<asio::steady_timer>(srv->ioc);
+  await_drained(srv);
+}
+
+void await_signal(std::shared_ptr<server> srv,
+                  std::shared_ptr<asio::signal_set> signals) {
+  signals->async_wait([srv, signals](auto ec, int sig) {
+    if (ec)
+      return;
+    start_shutdown(srv, sig);
+    await_signal(srv, signals);
+  });
+}
+
+int run(const app::config& cfg) {
+  auto settings_ptr = std::make_shared<const settings>(cfg.actors);
+  auto stats = std::make_shared<server_stats>();
+  caf::actor_system_config sys_cfg;
+  caf::actor_system sys{sys_cfg};
+  asio::io_context ioc{static_cast<int>(cfg.io_threads)};
+  auto ctx = std::make_shared<net::server_context>();
+  ctx->system = &sys;
+  ctx->cfg = settings_ptr;
+  ctx->stats = stats;
+  ctx->max_message_bytes = cfg.max_message_bytes;
+  ctx->handshake_timeout_ms = cfg.handshake_timeout_ms;
+  ctx->supervisor = sys.spawn(supervisor_actor, &ioc, settings_ptr, stats);
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(cfg.host, ec);
+  if (ec) {
+    log::error("bad_host", {{"host", cfg.host}, {"error", ec.message()}});
+    caf::anon_send_exit(ctx->supervisor, caf::exit_reason::user_shutdown);
+    return 2;
+  }
+  auto lst = std::make_shared<net::listener>(ioc, ctx);
+  lst->open({address, cfg.port}, ec);
+  if (ec) {
+    log::error("listen_failed", {{"host", cfg.host},
+                                 {"port", cfg.port},
+                                 {"error", ec.message()}});
+    caf::anon_send_exit(ctx->supervisor, caf::exit_reason::user_shutdown);
+    return 1;
+  }
+  lst->run();
+  auto srv = std::make_shared<server>(server{sys, ioc, ctx, lst, {}, {}});
+  auto signals = std::make_shared<asio::signal_set>(ioc, SIGINT, SIGTERM);
+  await_signal(srv, signals);
+  log::info("listening", {{"host", cfg.host},
+                          {"port", lst->local_endpoint().port()},
+                          {"version", ACTOREXEC_VERSION},
+                          {"max_sessions", cfg.actors.max_sessions}});
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < cfg.io_threads; ++i)
+    threads.emplace_back([&ioc] { ioc.run(); });
+  ioc.run();
+  for (auto& t : threads)
+    t.join();
+  caf::anon_send_exit(ctx->supervisor, caf::exit_reason::user_shutdown);
+  ctx->supervisor = nullptr;
+  signals.reset();
+  srv.reset();
+  lst.reset();
+  ctx.reset();
+  ioc.restart();
+  // Handlers still queued hold sockets; destroying them lets every
+  // connection actor learn its socket is gone, so the actor system can end.
+  ioc.poll();
+  log::info("stopped");
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  // A client that vanishes mid-write must cost an error code, not the server.
+  ::signal(SIGPIPE, SIG_IGN);
+  app::config cfg;
+  if (auto err = app::parse_config(argc, argv, app::environment_map(), cfg)) {
+    std::fprintf(stderr, "actorexec: %s (see --help)\n", err->c_str());
+    return 2;
+  }
+  if (cfg.show_help) {
+    std::fputs(app::help_text().c_str(), stdout);
+    return 0;
+  }
+  if (cfg.show_version) {
+    std::puts("actorexec " ACTOREXEC_VERSION);
+    return 0;
+  }
+  if (!log::set_level(cfg.log_level)) {
+    std::fprintf(stderr, "actorexec: unknown log level '%s'\n",
+                 cfg.log_level.c_str());
+    return 2;
+  }
+  return run(cfg);
+}

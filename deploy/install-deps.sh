@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs exactly the Debian 12 packages actorexec needs to build, test and benchmark.
+# Idempotent: packages already present are left alone; safe to run again.
+# Never installs the unversioned Boost (1.74, no Boost.JSON): every Boost package is 1.81.
+set -euo pipefail
+
+build_pkgs=(
+  g++ cmake ninja-build ccache pkg-config
+  libcaf-dev
+  libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev
+  
+)
+# Tools used only by tests and benchmarks: a foreign WebSocket client for the
+# interoperability test, websocketd as the comparison peer, procps for ps/pgrep.
+test_pkgs=(python3 python3-websockets procps websocketd)
+
+want=("${build_pkgs[@]}")
+if [[ "${1:-}" != "--build-only" ]]; then
+  want+=("${test_pkgs[@]}")
+fi
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#want[@]} packages present"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,49 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "net/server_context.hpp"
+
+namespace actorexec::net {
+
+/// Plain HTTP on the WebSocket port: `/health`, `/healthz`, `/readyz`, 404
+/// for anything else, and the upgrade of `/ws/mcp` (alias `/ws`) into a
+/// websocket_session. Requests have a deadline and a body limit.
+class http_session : public std::enable_shared_from_this<http_session> {
+public:
+  http_session(boost::asio::ip::tcp::socket&& socket,
+               std::shared_ptr<server_context> ctx);
+
+  void run();
+
+private:
+  using request_type
+    = boost::beast::http::request<boost::beast::http::string_body>;
+  using response_type
+    = boost::beast::http::response<boost::beast::http::string_body>;
+
+  void do_read();
+  void on_read(boost::system::error_code ec, std::size_t);
+  void handle(request_type req);
+  void send(response_type res);
+  void on_write(bool keep_alive, boost::system::error_code ec, std::size_t);
+  void do_close();
+
+  boost::beast::tcp_stream stream_;
+  boost::beast::flat_buffer buffer_;
+  std::shared_ptr<server_context> ctx_;
+  std::optional<boost::beast::http::request_parser<
+    boost::beast::http::string_body>>
+    parser_;
+  std::shared_ptr<response_type> res_;
+};
+
+} // namespace actorexec::net

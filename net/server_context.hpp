@@ -1,0 +1,34 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include "actors/server_stats.hpp"
+#include "actors/settings.hpp"
+
+namespace actorexec::net {
+
+/// What every socket of the server needs: the actor system to spawn its
+/// connection actor in, the supervisor, settings and counters.
+struct server_context {
+  caf::actor_system* system = nullptr;
+  caf::actor supervisor;
+  std::shared_ptr<const settings> cfg;
+  std::shared_ptr<server_stats> stats;
+  /// Numbers connections for logs.
+  std::atomic<std::uint64_t> next_connection_id{1};
+  /// Largest HTTP request body accepted (upgrade and health requests have
+  /// none worth the name).
+  std::uint64_t http_body_limit = 64 * 1024;
+  /// Inbound WebSocket message limit (1009 beyond it).
+  std::uint64_t max_message_bytes = 1 << 20;
+  /// Deadline of the HTTP request and the WebSocket handshake.
+  std::uint64_t handshake_timeout_ms = 10000;
+};
+
+} // namespace actorexec::net

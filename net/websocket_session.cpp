@@ -1,0 +1,231 @@
+#include "net/websocket_session.hpp"
+
+#include <chrono>
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+
+#include "actors/connection.hpp"
+#include "actors/log.hpp"
+#include "actors/outbox.hpp"
+
+namespace actorexec::net {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace asio = boost::asio;
+using namespace std::chrono;
+
+namespace {
+
+/// Report written bytes to the actor in batches of about this size, so the
+/// hot path costs one message per many frames rather than one per frame.
+constexpr std::uint64_t report_batch_bytes = 32 * 1024;
+
+/// Close code for a binary frame (spec section 1).
+constexpr std::uint16_t close_unsupported = 1003;
+
+/// The outbox of one websocket_session: posts to its strand and holds it
+/// only weakly, so an actor that outlives its socket sends into the void.
+class socket_outbox : public outbox {
+public:
+  socket_outbox(std::weak_ptr<websocket_session> ws, asio::any_io_executor ex)
+    : ws_(std::move(ws)), ex_(std::move(ex)) {
+  }
+
+  void send(std::vector<frame_ptr> frames) override {
+    asio::post(ex_, [ws = ws_, frames = std::move(frames)]() mutable {
+      if (auto s = ws.lock())
+        s->enqueue(std::move(frames));
+    });
+  }
+
+  void close(std::uint16_t code, std::string reason) override {
+    asio::post(ex_, [ws = ws_, code, reason = std::move(reason)]() mutable {
+      if (auto s = ws.lock())
+        s->start_close(code, std::move(reason));
+    });
+  }
+
+private:
+  std::weak_ptr<websocket_session> ws_;
+  asio::any_io_executor ex_;
+};
+
+/// Errors that mean the peer broke the protocol; Beast already answered them
+/// with the right Close code (1007, 1009, 1002).
+bool is_protocol_violation(boost::system::error_code ec) {
+  auto& ws_category = make_error_code(websocket::error::closed).category();
+  return ec.category() == ws_category && ec != websocket::error::closed;
+}
+
+} // namespace
+
+websocket_session::websocket_session(asio::ip::tcp::socket&& socket,
+                                     std::shared_ptr<server_context> ctx)
+  : ws_(std::move(socket)), ctx_(std::move(ctx)) {
+  id_ = ctx_->next_connection_id++;
+}
+
+websocket_session::~websocket_session() {
+  if (conn_ && !gone_)
+    caf::anon_send(conn_, peer_gone_atom::value, false, std::uint16_t{1006});
+}
+
+void websocket_session::run(
+  beast::http::request<beast::http::string_body> req) {
+  auto& cfg = *ctx_->cfg;
+  websocket::stream_base::timeout opt;
+  opt.handshake_timeout = milliseconds{ctx_->handshake_timeout_ms};
+  // Beast pings after half the idle time without traffic and drops the
+  // peer after the whole of it: interval and timeout of spec section 7.
+  opt.idle_timeout = milliseconds{cfg.heartbeat_timeout_ms};
+  opt.keep_alive_pings = true;
+  ws_.set_option(opt);
+  ws_.set_option(websocket::stream_base::decorator(
+    [](websocket::response_type& res) {
+      res.set(beast::http::field::server, "actorexec/" ACTOREXEC_VERSION);
+    }));
+  ws_.read_message_max(ctx_->max_message_bytes);
+  ws_.auto_fragment(false);
+  ws_.text(true);
+  ws_.async_accept(req, [self = shared_from_this()](auto ec) {
+    self->on_accept(ec);
+  });
+}
+
+void websocket_session::on_accept(boost::system::error_code ec) {
+  if (ec)
+    return fail(ec, "accept");
+  auto out = std::make_shared<socket_outbox>(weak_from_this(),
+                                             ws_.get_executor());
+  conn_ = ctx_->system->spawn(connection_actor, id_, std::move(out),
+                              ctx_->supervisor, ctx_->cfg, ctx_->stats);
+  do_read();
+}
+
+void websocket_session::do_read() {
+  ws_.async_read(buffer_, [self = shared_from_this()](auto ec, auto n) {
+    self->on_read(ec, n);
+  });
+}
+
+void websocket_session::on_read(boost::system::error_code ec, std::size_t) {
+  if (ec == websocket::error::closed) {
+    log::debug("ws_closed",
+               {{"connection_id", id_}, {"code", ws_.reason().code}});
+    return peer_gone(true, ws_.reason().code);
+  }
+  if (ec) {
+    if (is_protocol_violation(ec)) {
+      log::info("ws_protocol_error",
+                {{"connection_id", id_}, {"error", ec.message()}});
+      return peer_gone(true, 1002);
+    }
+    fail(ec, "read");
+    return peer_gone(closing_, 1006);
+  }
+  if (!ws_.got_text()) {
+    log::info("ws_binary_frame", {{"connection_id", id_}});
+    buffer_.consume(buffer_.size());
+    start_close(close_unsupported, "binary frames are not supported");
+    return do_read();
+  }
+  if (!closing_)
+    caf::anon_send(conn_, frame_in_atom::value,
+                   beast::buffers_to_string(buffer_.data()));
+  buffer_.consume(buffer_.size());
+  do_read();
+}
+
+void websocket_session::enqueue(std::vector<frame_ptr> frames) {
+  if (closing_ || close_pending_)
+    return;
+  for (auto& f : frames)
+    queue_.push_back(std::move(f));
+  if (!writing_)
+    do_write();
+}
+
+void websocket_session::do_write() {
+  if (queue_.empty()) {
+    report_written(true);
+    if (close_pending_)
+      do_close();
+    return;
+  }
+  writing_ = true;
+  ws_.async_write(asio::buffer(*queue_.front()),
+                  [self = shared_from_this()](auto ec, auto n) {
+                    self->on_write(ec, n);
+                  });
+}
+
+void websocket_session::on_write(boost::system::error_code ec, std::size_t) {
+  writing_ = false;
+  if (ec) {
+    queue_.clear();
+    return fail(ec, "write");
+  }
+  unreported_ += queue_.front()->size();
+  queue_.pop_front();
+  report_written(false);
+  do_write();
+}
+
+void websocket_session::report_written(bool force) {
+  if (unreported_ == 0 || (!force && unreported_ < report_batch_bytes))
+    return;
+  caf::anon_send(conn_, written_atom::value, unreported_);
+  unreported_ = 0;
+}
+
+void websocket_session::start_close(std::uint16_t code, std::string reason) {
+  if (closing_ || close_pending_)
+    return;
+  websocket::close_reason cr;
+  cr.code = code;
+  cr.reason = reason;
+  close_pending_ = cr;
+  if (!writing_)
+    do_write();
+}
+
+void websocket_session::do_close() {
+  if (closing_)
+    return;
+  closing_ = true;
+  log::info("ws_close_sent",
+            {{"connection_id", id_}, {"code", close_pending_->code}});
+  ws_.async_close(*close_pending_, [self = shared_from_this()](auto ec) {
+    if (ec)
+      self->fail(ec, "close");
+  });
+}
+
+void websocket_session::peer_gone(bool clean, std::uint16_t code) {
+  if (gone_ || !conn_)
+    return;
+  gone_ = true;
+  caf::anon_send(conn_, peer_gone_atom::value, clean, code);
+}
+
+void websocket_session::fail(boost::system::error_code ec, const char* what) {
+  // Ordinary ends of a connection are not worth a warning.
+  if (ec == asio::error::operation_aborted || ec == websocket::error::closed
+      || ec == asio::error::eof || ec == beast::error::timeout
+      || ec == asio::error::connection_reset)
+    log::debug("ws_end", {{"connection_id", id_},
+                          {"what", what},
+                          {"error", ec.message()}});
+  else
+    log::warn("ws_error", {{"connection_id", id_},
+                           {"what", what},
+                           {"error", ec.message()}});
+}
+
+} // namespace actorexec::net

@@ -1,0 +1,74 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <caf/actor.hpp>
+
+#include "actors/messages.hpp"
+#include "net/server_context.hpp"
+
+namespace actorexec::net {
+
+/// One WebSocket: the stream, its read loop and its single bounded write
+/// queue. Client frames go to the connection actor by message; the actor's
+/// frames come back through an outbox that posts to this session's strand.
+/// Nothing here touches actor state.
+class websocket_session
+  : public std::enable_shared_from_this<websocket_session> {
+public:
+  websocket_session(boost::asio::ip::tcp::socket&& socket,
+                    std::shared_ptr<server_context> ctx);
+  ~websocket_session();
+
+  /// Accepts the upgrade `req` and starts reading.
+  void run(boost::beast::http::request<boost::beast::http::string_body> req);
+
+  /// Queues frames for writing. Runs on the strand.
+  void enqueue(std::vector<frame_ptr> frames);
+
+  /// Closes with `code` once the queue is written. Runs on the strand.
+  void start_close(std::uint16_t code, std::string reason);
+
+private:
+  void on_accept(boost::system::error_code ec);
+  void do_read();
+  void on_read(boost::system::error_code ec, std::size_t n);
+  void do_write();
+  void on_write(boost::system::error_code ec, std::size_t n);
+  void do_close();
+  void report_written(bool force);
+  void peer_gone(bool clean, std::uint16_t code);
+  void fail(boost::system::error_code ec, const char* what);
+
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::flat_buffer buffer_;
+  std::shared_ptr<server_context> ctx_;
+  std::uint64_t id_ = 0;
+  /// The connection actor (set once the handshake succeeded).
+  caf::actor conn_;
+  /// Frames waiting to be written; the front one is being written.
+  std::deque<frame_ptr> queue_;
+  bool writing_ = false;
+  /// Written bytes not yet reported to the connection actor.
+  std::uint64_t unreported_ = 0;
+  /// A close we were asked to send once the queue drains.
+  std::optional<boost::beast::websocket::close_reason> close_pending_;
+  /// We sent (or are sending) a Close frame.
+  bool closing_ = false;
+  /// The connection actor has been told the socket is gone.
+  bool gone_ = false;
+};
+
+} // namespace actorexec::net

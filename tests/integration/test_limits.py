@@ -1,0 +1,190 @@
+#!/usr/bin/python3
+"""Limits (spec sections 1, 6, 8): a binary frame closes with 1003, a text
+frame that is not UTF-8 with 1007, an oversized message with 1009; the session
+limit (-32003 without id, then 1008); a slow reader blocks the child instead of
+growing the server's memory; on_overflow "drop_oldest" drops output and says
+where, with stream.gap."""
+
+import asyncio
+import json
+import time
+import unittest
+
+from harness import (OP_BINARY, OP_TEXT, RawWebSocket, ServerClosed,
+                     ServerTestCase, async_wait_until, fake_cmd, flood_bytes,
+                     main, numbered_lines, pid_alive, piece_bytes, rss_kib)
+
+
+class FrameLimitTest(ServerTestCase):
+    server_args = ["--max-message-bytes", "1024"]
+
+    async def test_binary_frame_closes_1003(self):
+        c = await self.connect()
+        await c.ws.send(b'{"jsonrpc":"2.0","method":"ping","id":1}')
+        (code, _), _ = await c.wait_closed()
+        self.assertEqual(code, 1003)
+
+    async def test_oversized_message_closes_1009(self):
+        c = await self.connect()
+        # Just under the limit is fine.
+        small = c.message("ping", {"pad": "x" * 900}, id=1)
+        self.assertLessEqual(len(json.dumps(small)), 1024)
+        await c.send(small)
+        self.assertTrue((await c.response(1))["result"]["pong"])
+        await c.send(c.message("ping", {"pad": "x" * 2000}, id=2))
+        (code, _), _ = await c.wait_closed()
+        self.assertEqual(code, 1009)
+
+    async def test_invalid_utf8_text_frame_closes_1007(self):
+        raw = await RawWebSocket.open(self.server.host, self.server.port)
+        try:
+            await raw.recv_frame()  # connected
+            raw.send_frame(OP_TEXT, b'{"jsonrpc":"2.0","method":"ping",'
+                                    b'"id":1,"x":"\xff\xfe"}')
+            self.assertEqual(await raw.close_code(), 1007)
+        finally:
+            raw.abort()
+
+    async def test_fragmented_oversized_message_closes_1009(self):
+        # The limit applies to the message, not to each frame.
+        raw = await RawWebSocket.open(self.server.host, self.server.port)
+        try:
+            await raw.recv_frame()
+            raw.send_frame(OP_TEXT, b'{"jsonrpc":"2.0","method":"ping","x":"'
+                           + b"y" * 600, fin=False)
+            raw.send_frame(0, b"y" * 600, fin=False)
+            raw.send_frame(0, b'"}', fin=True)
+            self.assertEqual(await raw.close_code(), 1009)
+        finally:
+            raw.abort()
+
+    async def test_other_sessions_unaffected(self):
+        a = await self.connect()
+        b = await self.connect()
+        await a.ws.send(b"\x00binary")
+        (code, _), _ = await a.wait_closed()
+        self.assertEqual(code, 1003)
+        run = await b.run({"command": "echo still"})
+        self.assertEqual(run.text(), "still\n")
+
+
+class SessionLimitTest(ServerTestCase):
+    server_args = ["--max-sessions", "2"]
+
+    async def test_third_connection_refused(self):
+        a = await self.connect()
+        b = await self.connect()
+        c = await self.connect(read_connected=False)
+        first = await c.next()
+        self.assertNotEqual(first.get("method"), "connected", first)
+        self.assertNotIn("id", first)
+        self.assertEqual(first.get("error", {}).get("code"), -32003, first)
+        self.assertIsInstance(first["error"].get("message"), str)
+        (code, _), _ = await c.wait_closed()
+        self.assertEqual(code, 1008)
+        # The two admitted sessions still work.
+        self.assertTrue((await a.call("ping"))["pong"])
+        self.assertTrue((await b.call("ping"))["pong"])
+        status, health = self.server.http_json("/health")
+        self.assertEqual(health["max_sessions"], 2)
+        self.assertEqual(health["active_sessions"], 2)
+
+    async def test_slot_freed_by_clean_close(self):
+        a = await self.connect()
+        await self.connect()
+        await a.close()
+        self.assertTrue(await async_wait_until(
+            lambda: self.server.http_json("/health")[1]["active_sessions"] < 2,
+            5.0))
+        c = await self.connect()  # admitted: `connected` comes first
+        self.assertTrue((await c.call("ping"))["pong"])
+
+
+class BackpressureTest(ServerTestCase):
+    async def test_slow_reader_blocks_child_and_bounds_memory(self):
+        n = 64 * 1024 * 1024
+        # max_queue=1: the client library itself buffers almost nothing.
+        c = await self.connect(max_queue=1)
+        await c.call("ping")
+        rss_before = rss_kib(self.server.pid)
+        run = await c.start({"command": fake_cmd("--flood", n),
+                             "framing": "chunks"})
+        pid = run.started["pid"]
+        # Read nothing for a while: the server must stop reading the pipe,
+        # so the child (which could write 64 MiB in well under a second)
+        # stays blocked in write(2).
+        peak = rss_before
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            peak = max(peak, rss_kib(self.server.pid) or 0)
+            await asyncio.sleep(0.05)
+        self.assertTrue(pid_alive(pid),
+                        "child finished 64 MiB while nobody read: the server "
+                        "buffered the output")
+        growth_mib = (peak - rss_before) / 1024
+        self.assertLess(growth_mib, 48,
+                        f"server grew by {growth_mib:.0f} MiB for a slow reader")
+        await c.collect(run)
+        self.assertCompleted(run)
+        self.assertEqual(run.output(), flood_bytes(n))
+
+    async def test_slow_reader_lines_nothing_lost(self):
+        # 3,000 frames: more than the 1,000-frame buffer; default "block".
+        c = await self.connect(max_queue=1)
+        run = await c.start({"command": fake_cmd("--lines", 3000)})
+        await asyncio.sleep(1.0)  # a slow client, on purpose
+        await c.collect(run)
+        self.assertEqual(run.lines(), numbered_lines(3000))
+
+
+class DropOldestTest(ServerTestCase):
+    async def test_drop_oldest_reports_gaps_in_place(self):
+        n = 32 * 1024 * 1024
+        expected = flood_bytes(n)
+        c = await self.connect(max_queue=1)
+        run = await c.start({"command": fake_cmd("--flood", n),
+                             "framing": "chunks", "on_overflow": "drop_oldest"})
+        pid = run.started["pid"]
+        # Nobody reads, yet the child is never blocked: it finishes.
+        self.assertTrue(await async_wait_until(lambda: not pid_alive(pid),
+                                               15.0),
+                        "child blocked under on_overflow drop_oldest")
+        await c.collect(run)
+        self.assertCompleted(run)
+        gaps = run.gaps("stdout")
+        self.assertTrue(gaps, "nothing dropped although nobody read 32 MiB")
+        # Every received piece sits at its true offset in the stream; each
+        # stream.gap stands exactly where the dropped bytes were.
+        offset = 0
+        for f in run.events:
+            p = f["params"]
+            if f["method"] == "process.output":
+                data = piece_bytes(p)
+                self.assertEqual(data, expected[offset:offset + len(data)],
+                                 f"output at offset {offset} is not the "
+                                 f"child's")
+                offset += len(data)
+            elif f["method"] == "stream.gap":
+                self.assertEqual(p.get("type"), "stdout")
+                self.assertIsInstance(p.get("dropped_bytes"), int)
+                self.assertGreater(p["dropped_bytes"], 0)
+                self.assertIsInstance(p.get("dropped_frames"), int)
+                self.assertGreater(p["dropped_frames"], 0)
+                offset += p["dropped_bytes"]
+        self.assertEqual(offset, n, "received + dropped != written")
+        st = await c.call("status")
+        if st.get("process") is not None:
+            self.assertEqual(st["process"]["dropped_bytes"],
+                             sum(g["dropped_bytes"] for g in gaps))
+
+    async def test_drop_oldest_within_bounds_drops_nothing(self):
+        # 500 lines of 100 bytes fit every bound: nothing may be dropped.
+        c = await self.connect()
+        run = await c.run({"command": fake_cmd("--lines", 500),
+                           "on_overflow": "drop_oldest"})
+        self.assertEqual(run.gaps(), [])
+        self.assertEqual(run.lines(), numbered_lines(500))
+
+
+if __name__ == "__main__":
+    main()
