@@ -61,7 +61,9 @@ struct child_setup {
 /// request's additions (which win over inherited values).
 std::vector<std::string> child_environment(const spawn_spec& spec) {
   auto scrubbed = [&](std::string_view key) {
-    if (key.rfind("ACTOREXEC_AUTH", 0) == 0)
+    // The server's own settings (the auth token among them) are none of
+    // the child's business.
+    if (key.rfind("ACTOREXEC_", 0) == 0)
       return true;
     return std::find(spec.scrub_env.begin(), spec.scrub_env.end(), key)
            != spec.scrub_env.end();
@@ -106,6 +108,13 @@ child_io::child_io(asio::io_context& ctx, caf::actor owner)
     out_{asio::readable_pipe{strand_}, asio::readable_pipe{strand_}},
     in_(strand_),
     pidfd_(strand_) {
+}
+
+child_spawner child_io::spawner(asio::io_context& ctx) {
+  return [&ctx](const spawn_spec& spec, caf::actor owner,
+                boost::system::error_code& ec) -> std::shared_ptr<child_port> {
+    return spawn(ctx, spec, std::move(owner), ec);
+  };
 }
 
 child_io::~child_io() {

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,12 +24,41 @@
 
 namespace actorexec {
 
+/// What a process actor needs of its child: the seam where tests put a fake
+/// child, so the actor's state machine runs on virtual time without
+/// processes. Completions come back to the owner as messages.
+class child_port {
+public:
+  virtual ~child_port() = default;
+  virtual pid_t pid() const = 0;
+  /// Reads at most `max_bytes` from `stream`; answers (read_atom, stream,
+  /// bytes, eof). At most one read per stream is outstanding.
+  virtual void read(protocol::stream_kind stream, std::size_t max_bytes) = 0;
+  /// Writes to stdin, closing it after if `eof`; answers (wrote_atom, bytes,
+  /// errno) once the bytes are in the pipe.
+  virtual void write(std::string data, bool eof) = 0;
+  /// Waits for the child to exit and reaps it; answers (reaped_atom, status).
+  virtual void wait() = 0;
+  /// Sends `sig` to the whole process group.
+  virtual void signal_group(int sig) = 0;
+  /// Closes every pipe; outstanding reads end with eof.
+  virtual void close_pipes() = 0;
+  /// SIGKILL to the group unless reaped, then closes the pipes. Safe from
+  /// any thread: the last resort of a dying owner.
+  virtual void kill_if_alive() = 0;
+};
+
+/// Starts a child for `owner`; nullptr and `ec` set when it cannot.
+using child_spawner = std::function<std::shared_ptr<child_port>(
+  const spawn_spec&, caf::actor owner, boost::system::error_code& ec)>;
+
 /// The asynchronous I/O side of one child: its pipes, its pidfd and its
 /// process group. Owned by a process actor through a shared_ptr; every
 /// operation is posted to one strand, and every completion comes back to the
 /// owner as a message (read_atom, reaped_atom, wrote_atom). So the process
 /// actor never blocks and Asio threads never touch actor state.
-class child_io : public std::enable_shared_from_this<child_io> {
+class child_io : public child_port,
+                 public std::enable_shared_from_this<child_io> {
 public:
   using strand_type = boost::asio::strand<boost::asio::io_context::executor_type>;
 
@@ -41,28 +71,31 @@ public:
 
   ~child_io();
 
-  pid_t pid() const { return pid_; }
+  /// A spawner of real children on `ctx`.
+  static child_spawner spawner(boost::asio::io_context& ctx);
+
+  pid_t pid() const override { return pid_; }
 
   /// Reads at most `max_bytes` from `stream`; answers (read_atom, stream,
   /// bytes, eof). At most one read per stream is outstanding.
-  void read(protocol::stream_kind stream, std::size_t max_bytes);
+  void read(protocol::stream_kind stream, std::size_t max_bytes) override;
 
   /// Writes `data` to stdin, then closes it if `eof`; answers (wrote_atom,
   /// bytes, errno) once the bytes are in the pipe.
-  void write(std::string data, bool eof);
+  void write(std::string data, bool eof) override;
 
   /// Waits for the child to exit and reaps it; answers (reaped_atom, status).
-  void wait();
+  void wait() override;
 
   /// Sends `sig` to the whole process group. Safe from any thread.
-  void signal_group(int sig);
+  void signal_group(int sig) override;
 
   /// Closes every pipe; outstanding reads end with eof.
-  void close_pipes();
+  void close_pipes() override;
 
   /// SIGKILL to the group unless the child was already reaped, then closes
   /// the pipes. Safe from any thread: the last resort of a dying owner.
-  void kill_if_alive();
+  void kill_if_alive() override;
 
 private:
   child_io(boost::asio::io_context& ctx, caf::actor owner);

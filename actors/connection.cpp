@@ -56,6 +56,53 @@ void on_written(connection_actor_type* self, std::uint64_t bytes) {
     self->send(st.session, written_atom::value, credited);
 }
 
+void refuse_resume(connection_actor_type* self, const protocol::request& req) {
+  auto& st = self->state;
+  log::info("request_error",
+            {{"connection_id", st.id},
+             {"code", static_cast<int>(error_code::resume_refused)}});
+  send_text(self,
+            protocol::encode_error(
+              req.id, protocol::make_error(
+                        error_code::resume_refused,
+                        "Resume refused: unknown session, wrong token or "
+                        "expired session")));
+}
+
+/// `resume`: the supervisor checks id and token; the surviving session then
+/// binds us (closing any connection still attached with 4001), answers the
+/// request and replays. Both steps await their answer, so no other frame of
+/// this client is handled in between and no frame of the session is missed.
+void resume(connection_actor_type* self, protocol::request& req) {
+  auto& st = self->state;
+  auto& p = std::get<protocol::resume_params>(req.params);
+  self
+    ->request(st.supervisor, caf::infinite, resume_atom::value, p.session_id,
+              p.resume_token)
+    .await(
+      [=](caf::actor& target) {
+        self
+          ->request(target, caf::infinite, attach_atom::value,
+                    caf::actor{self}, req)
+          .await(
+            [=](bool) {
+              auto& st = self->state;
+              if (st.session != target) {
+                // The fresh session made for this connection is discarded.
+                self->send(st.session, end_atom::value, st.cfg->close_grace_ms);
+                st.session = target;
+                st.session_id
+                  = std::get<protocol::resume_params>(req.params).session_id;
+              }
+              ++st.stats->resumes_total;
+              log::info("resumed", {{"connection_id", st.id},
+                                    {"session_id", st.session_id}});
+            },
+            [=](caf::error&) { refuse_resume(self, req); });
+      },
+      [=](caf::error&) { refuse_resume(self, req); });
+}
+
 void on_frame(connection_actor_type* self, std::string& text) {
   auto& st = self->state;
   auto res = protocol::decode(text);
@@ -88,10 +135,7 @@ void on_frame(connection_actor_type* self, std::string& text) {
     send_text(self, protocol::encode_result(
                       req.id, boost::json::object{{"enabled", false}}));
   } else if (std::holds_alternative<protocol::resume_params>(req.params)) {
-    send_text(self, protocol::encode_error(
-                      req.id, protocol::make_error(
-                                error_code::resume_refused,
-                                "Resume refused: unknown or expired session")));
+    resume(self, req);
   } else {
     self->send(st.session, request_atom::value, std::move(req));
   }

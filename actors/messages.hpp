@@ -72,7 +72,17 @@ using written_atom = caf::atom_constant<caf::atom("written")>;
 /// an error when the session limit is reached.
 using open_atom = caf::atom_constant<caf::atom("open")>;
 
+/// Find a session to resume: (resume_atom, std::string session_id,
+/// std::string resume_token) -> caf::actor session, or an error when the
+/// session is unknown, expired or the token is wrong.
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
+
 // -- connection <-> session ----------------------------------------------------
+
+/// Bind the sending connection to this session and replay: (attach_atom,
+/// caf::actor connection, protocol::request resume_request) -> bool. The
+/// session answers the client's `resume` itself, then replays.
+using attach_atom = caf::atom_constant<caf::atom("attach")>;
 
 /// A validated client request for the session: (request_atom,
 /// protocol::request).
@@ -115,7 +125,15 @@ using wrote_atom = caf::atom_constant<caf::atom("wrote")>;
 using timer_atom = caf::atom_constant<caf::atom("timer")>;
 
 /// Which timer fired.
-enum class timer_kind : int { wall, idle, kill, force_close, ping, linger };
+enum class timer_kind : int {
+  wall,
+  idle,
+  kill,
+  force_close,
+  ping,
+  linger,
+  drain
+};
 
 // -- session lifecycle ---------------------------------------------------------
 

@@ -283,10 +283,10 @@ void on_wrote(process_actor_type* self, std::uint64_t n, int err) {
 }
 
 bool spawn_child(process_actor_type* self, const spawn_spec& spec,
-                 boost::asio::io_context* io) {
+                 const child_spawner& spawner) {
   auto& st = self->state;
   boost::system::error_code ec;
-  st.io = child_io::spawn(*io, spec, caf::actor_cast<caf::actor>(self), ec);
+  st.io = spawner(spec, caf::actor_cast<caf::actor>(self), ec);
   if (!st.io) {
     auto code = ec.value() == ENOENT || ec.value() == EACCES
                     || ec.value() == ENOTDIR || ec.value() == ENOEXEC
@@ -317,14 +317,14 @@ bool spawn_child(process_actor_type* self, const spawn_spec& spec,
 } // namespace
 
 caf::behavior process_actor(process_actor_type* self, caf::actor session,
-                            spawn_spec spec, boost::asio::io_context* io,
+                            spawn_spec spec, child_spawner spawner,
                             std::shared_ptr<const settings> cfg,
                             std::shared_ptr<server_stats> stats) {
   auto& st = self->state;
   st.session = std::move(session);
   st.cfg = std::move(cfg);
   st.stats = std::move(stats);
-  if (!spawn_child(self, spec, io)) {
+  if (!spawn_child(self, spec, spawner)) {
     self->quit();
     return {};
   }

@@ -28,7 +28,7 @@ struct process_state {
   /// The session that spawned us; receives every event.
   caf::actor session;
   /// The I/O side: pipes, pidfd, process group.
-  std::shared_ptr<child_io> io;
+  std::shared_ptr<child_port> io;
   std::shared_ptr<const settings> cfg;
   std::shared_ptr<server_stats> stats;
   /// Process id; also the process group id (the child called setsid).
@@ -82,7 +82,7 @@ using process_actor_type = caf::stateful_actor<process_state>;
 /// enforces `timeout` and `idle_timeout`, runs the termination ladder and
 /// reports `done` after both pipes closed and the child was reaped.
 caf::behavior process_actor(process_actor_type* self, caf::actor session,
-                            spawn_spec spec, boost::asio::io_context* io,
+                            spawn_spec spec, child_spawner spawner,
                             std::shared_ptr<const settings> cfg,
                             std::shared_ptr<server_stats> stats);
 

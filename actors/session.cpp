@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <optional>
 
 #include <caf/all.hpp>
 
@@ -27,6 +28,10 @@ const char* to_string(session_phase phase) {
 }
 
 namespace {
+
+void finish_drain(session_actor_type* self);
+void end_session(session_actor_type* self, std::uint64_t grace_ms,
+                 const char* why);
 
 frame_ptr make_frame(std::string text) {
   return std::make_shared<const std::string>(std::move(text));
@@ -115,9 +120,17 @@ void pump(session_actor_type* self) {
   self->send(st.conn, frames_atom::value, std::move(batch));
 }
 
+/// Most released events remembered for gap reports on resume.
+constexpr std::size_t released_memory = 1024;
+
 /// Removes the oldest event (acknowledged, or released from the window).
 void pop_front(session_state& st) {
   auto& ev = st.events.front();
+  if (ev.seq > st.acked_seq) {
+    st.released.emplace_back(ev.seq, ev.cum_raw);
+    if (st.released.size() > released_memory)
+      st.released.pop_front();
+  }
   st.buffered_bytes -= ev.raw_size;
   if (st.written_idx > 0) {
     st.written_window -= ev.frame ? ev.frame->size() : 0;
@@ -133,16 +146,25 @@ bool over_bounds(const session_state& st) {
          || st.events.size() > st.cfg->max_buffer_frames;
 }
 
+/// The buffer can take no more output (the `block` policy stops here).
+bool full(const session_state& st) {
+  return st.buffered_bytes >= st.cfg->max_buffer_bytes
+         || st.events.size() >= st.cfg->max_buffer_frames;
+}
+
 /// A client that never acks acknowledges implicitly: a written event goes
 /// once more than `replay_window_bytes` were written after it, or earlier
-/// when the buffer needs the room.
+/// when the buffer is full. The window is best effort: were it to hold
+/// written events against a full buffer, a client that never acks would
+/// stall its own stream (1000 frames of 100-byte lines are far less than
+/// 256 KiB).
 void release_implicit(session_state& st) {
   if (st.explicit_ack)
     return;
   while (st.written_idx > 0) {
     auto size = st.events.front().frame->size();
     bool beyond_window = st.written_window - size > st.cfg->replay_window_bytes;
-    if (!beyond_window && !over_bounds(st))
+    if (!beyond_window && !full(st))
       break;
     pop_front(st);
   }
@@ -190,8 +212,7 @@ void grant_credit(session_actor_type* self) {
   std::uint64_t used = st.proc_outstanding;
   if (st.policy == protocol::overflow_policy::block)
     used += st.buffered_bytes;
-  if (st.policy == protocol::overflow_policy::block
-      && st.events.size() >= st.cfg->max_buffer_frames)
+  if (st.policy == protocol::overflow_policy::block && full(st))
     return;
   if (used >= window)
     return;
@@ -208,6 +229,8 @@ void grant_credit(session_actor_type* self) {
 void push_event(session_actor_type* self, retained_event ev) {
   auto& st = self->state;
   st.buffered_bytes += ev.raw_size;
+  st.cum_raw += ev.raw_size;
+  ev.cum_raw = st.cum_raw;
   st.events.push_back(std::move(ev));
 }
 
@@ -314,8 +337,9 @@ void execute(session_actor_type* self, protocol::request& req) {
   spawn_spec spec{params, st.cfg->shell, st.cfg->scrub_env};
   st.policy = params.on_overflow;
   st.pending_execute = req.id;
+  st.awaiting_start = true;
   st.proc = self->spawn<caf::monitored>(process_actor, caf::actor{self},
-                                        std::move(spec), st.io, st.cfg,
+                                        std::move(spec), st.spawner, st.cfg,
                                         st.stats);
   st.proc_outstanding = 0;
   grant_credit(self);
@@ -324,6 +348,7 @@ void execute(session_actor_type* self, protocol::request& req) {
 void on_started(session_actor_type* self, std::int64_t pid) {
   auto& st = self->state;
   st.pid = pid;
+  st.awaiting_start = false;
   st.process_state = "running";
   st.paused = false;
   st.started_at = iso_now();
@@ -347,6 +372,8 @@ void on_done(session_actor_type* self, protocol::completion& c) {
   ev.completion = st.last_completion;
   push_event(self, std::move(ev));
   pump(self);
+  if (st.draining)
+    finish_drain(self);
 }
 
 void control(session_actor_type* self, protocol::request& req) {
@@ -462,16 +489,131 @@ void on_peer_gone(session_actor_type* self, bool clean) {
     detach(self, clean ? "detach_requested" : "connection_lost");
 }
 
+/// Output bytes up to and including `seq`, if still known.
+std::optional<std::uint64_t> cum_raw_at(const session_state& st,
+                                        std::uint64_t seq) {
+  if (seq == 0)
+    return 0;
+  for (auto& r : st.released)
+    if (r.first == seq)
+      return r.second;
+  for (auto& ev : st.events)
+    if (ev.seq == seq)
+      return ev.cum_raw;
+  return std::nullopt;
+}
+
+/// A resume from before the oldest retained event: the events in between
+/// are gone. One `stream.gap` stands in their place; it carries the seq of
+/// the last missing event, so the client's seq stays contiguous.
+void report_resume_gap(session_actor_type* self, std::uint64_t last_seq) {
+  auto& st = self->state;
+  std::uint64_t first_kept = st.last_seq + 1;
+  for (auto& ev : st.events)
+    if (ev.seq != 0) {
+      first_kept = ev.seq;
+      break;
+    }
+  if (last_seq + 1 >= first_kept)
+    return;
+  auto before_kept = cum_raw_at(st, first_kept - 1);
+  auto at_client = cum_raw_at(st, last_seq);
+  std::uint64_t bytes = before_kept && at_client ? *before_kept - *at_client
+                                                 : 0;
+  log::warn("resume_gap", {{"session_id", st.id},
+                           {"last_seq", last_seq},
+                           {"first_kept", first_kept}});
+  reply_frame(self, protocol::encode_stream_gap(stream_kind::out, bytes,
+                                                first_kept - 1 - last_seq,
+                                                first_kept - 1));
+}
+
+/// Binds `conn` (closing a connection still attached with 4001), answers
+/// the `resume` request and replays every retained event after `last_seq`.
+bool attach(session_actor_type* self, caf::actor& conn,
+            const protocol::request& req) {
+  auto& st = self->state;
+  auto last_seq = std::get<protocol::resume_params>(req.params).last_seq;
+  if (st.conn && st.conn != conn) {
+    self->send(st.conn, close_atom::value, std::uint16_t{4001},
+               std::string{"session taken over by a resume"});
+  }
+  if (st.phase == session_phase::detached)
+    --st.stats->detached_sessions;
+  st.phase = session_phase::attached;
+  st.detach_requested = false;
+  ++st.linger_gen; // the linger timer is moot
+  st.conn = conn;
+  self->monitor(conn);
+  // What the client has is acknowledged; everything after it goes again.
+  st.explicit_ack = st.explicit_ack || last_seq > 0;
+  st.acked_seq = std::max(st.acked_seq, std::min(last_seq, st.last_seq));
+  while (!st.events.empty() && st.events.front().seq != 0
+         && st.events.front().seq <= st.acked_seq)
+    pop_front(st);
+  st.send_idx = st.written_idx = 0;
+  st.written_carry = st.written_window = 0;
+  st.conn_credit = static_cast<std::int64_t>(st.cfg->connection_window_bytes);
+  auto proc = status_of(self).as_object()["process"];
+  log::info("session_attach", {{"session_id", st.id}, {"last_seq", last_seq}});
+  reply(self, req.id,
+        boost::json::object{{"status", "resumed"},
+                            {"session_id", st.id},
+                            {"last_seq", st.last_seq},
+                            {"process", proc}});
+  report_resume_gap(self, last_seq);
+  pump(self);
+  grant_credit(self);
+  return true;
+}
+
+/// The server drains: every client hears `server.shutdown`, a running
+/// process gets `grace_ms` to finish before the termination ladder, and the
+/// session ends (closing its socket with 1001) once the process is done.
+void start_drain(session_actor_type* self, std::uint64_t grace_ms) {
+  auto& st = self->state;
+  if (st.draining) {
+    if (grace_ms == 0 && st.proc) // a second signal: no more waiting
+      self->send(st.proc, terminate_atom::value, std::uint64_t{0});
+    return;
+  }
+  st.draining = true;
+  reply_frame(self, protocol::encode_server_shutdown(grace_ms));
+  if (!st.proc)
+    return finish_drain(self);
+  self->delayed_send(self, milliseconds{grace_ms}, timer_atom::value,
+                     timer_kind::drain, std::uint64_t{0});
+}
+
+void finish_drain(session_actor_type* self) {
+  auto& st = self->state;
+  if (st.conn)
+    self->send(st.conn, close_atom::value, std::uint16_t{1001},
+               std::string{"server shutting down"});
+  end_session(self, st.cfg->close_grace_ms, "server_shutdown");
+}
+
+void on_timer(session_actor_type* self, timer_kind kind, std::uint64_t gen) {
+  auto& st = self->state;
+  if (kind == timer_kind::drain) {
+    if (st.proc)
+      self->send(st.proc, terminate_atom::value, st.cfg->close_grace_ms);
+    return;
+  }
+  if (st.phase == session_phase::detached && gen == st.linger_gen)
+    end_session(self, st.cfg->cancel_grace_ms, "linger_expired");
+}
+
 } // namespace
 
 caf::behavior session_actor(session_actor_type* self, std::string id,
-                            caf::actor conn, boost::asio::io_context* io,
+                            caf::actor conn, child_spawner spawner,
                             std::shared_ptr<const settings> cfg,
                             std::shared_ptr<server_stats> stats) {
   auto& st = self->state;
   st.id = std::move(id);
   st.conn = std::move(conn);
-  st.io = io;
+  st.spawner = std::move(spawner);
   st.cfg = std::move(cfg);
   st.stats = std::move(stats);
   st.conn_credit = static_cast<std::int64_t>(st.cfg->connection_window_bytes);
@@ -482,9 +624,24 @@ caf::behavior session_actor(session_actor_type* self, std::string id,
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& st = self->state;
     if (msg.source == st.proc) {
-      // The process actor ended without `done` (it failed to spawn or
-      // crashed): the client still gets a final word.
+      // The process actor ended without `done`: it crashed (its group was
+      // killed on the way out). The client still gets a final word.
       st.proc = nullptr;
+      if (st.process_state != "exited" && st.pid != 0) {
+        retained_event err;
+        err.kind = event_kind::error;
+        err.error = "process supervision failed: " + caf::to_string(msg.reason);
+        push_event(self, std::move(err));
+        protocol::completion c;
+        c.status = "failed";
+        c.pid = c.pgid = st.pid;
+        c.error = "process supervision failed";
+        on_done(self, c);
+      } else if (st.awaiting_start) {
+        st.awaiting_start = false;
+        reply_error(self, st.pending_execute, error_code::internal_error,
+                    "process could not be started");
+      }
     } else if (st.conn && msg.source == st.conn) {
       detach(self, "connection_actor_down");
     }
@@ -497,6 +654,7 @@ caf::behavior session_actor(session_actor_type* self, std::string id,
     [=](failed_atom, int code, std::string& what) {
       auto& st = self->state;
       st.proc = nullptr;
+      st.awaiting_start = false;
       reply_error(self, st.pending_execute, static_cast<error_code>(code),
                   std::move(what));
     },
@@ -510,13 +668,15 @@ caf::behavior session_actor(session_actor_type* self, std::string id,
       if (self->current_sender() == self->state.conn)
         on_peer_gone(self, clean);
     },
-    [=](end_atom, std::uint64_t grace_ms) {
-      end_session(self, grace_ms, "server_shutdown");
+    [=](attach_atom, caf::actor& conn, const protocol::request& req) {
+      return attach(self, conn, req);
     },
-    [=](timer_atom, timer_kind, std::uint64_t gen) {
-      auto& st = self->state;
-      if (st.phase == session_phase::detached && gen == st.linger_gen)
-        end_session(self, st.cfg->cancel_grace_ms, "linger_expired");
+    [=](end_atom, std::uint64_t grace_ms) {
+      end_session(self, grace_ms, "discarded");
+    },
+    [=](shutdown_atom, std::uint64_t grace_ms) { start_drain(self, grace_ms); },
+    [=](timer_atom, timer_kind kind, std::uint64_t gen) {
+      on_timer(self, kind, gen);
     },
   };
 }

@@ -12,6 +12,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "actors/child_io.hpp"
 #include "actors/messages.hpp"
 #include "actors/server_stats.hpp"
 #include "actors/settings.hpp"
@@ -38,6 +39,8 @@ struct retained_event {
   std::string error;
   /// Child output bytes this event carries (what the buffer bound counts).
   std::uint64_t raw_size = 0;
+  /// Child output bytes of the session up to and including this event.
+  std::uint64_t cum_raw = 0;
   /// Assigned on first send; 0 before.
   std::uint64_t seq = 0;
   /// The encoded frame, shared with the socket's write queue.
@@ -66,7 +69,8 @@ struct session_state {
   std::string id;
   std::shared_ptr<const settings> cfg;
   std::shared_ptr<server_stats> stats;
-  boost::asio::io_context* io = nullptr;
+  /// Starts children (real ones, or fakes in tests).
+  child_spawner spawner;
   session_phase phase = session_phase::attached;
   /// The connection we are bound to (null while detached).
   caf::actor conn;
@@ -74,6 +78,8 @@ struct session_state {
   caf::actor proc;
   /// `id` of the `execute` waiting for its response.
   protocol::request_id pending_execute;
+  /// An `execute` waits for `started` or `failed`.
+  bool awaiting_start = false;
   /// pid/pgid and policy of the current or last process.
   std::int64_t pid = 0;
   protocol::overflow_policy policy = protocol::overflow_policy::block;
@@ -108,6 +114,13 @@ struct session_state {
   bool detach_requested = false;
   /// Guards the linger timer against stale firings.
   std::uint64_t linger_gen = 0;
+  /// Child output bytes produced so far (the running `cum_raw`).
+  std::uint64_t cum_raw = 0;
+  /// (seq, cum_raw) of the latest events released without the client's
+  /// ack, so a resume from before them can say how many bytes it missed.
+  std::deque<std::pair<std::uint64_t, std::uint64_t>> released;
+  /// The server drains: end once the process is done.
+  bool draining = false;
 
   static inline const char* name = "session";
 };
@@ -118,7 +131,7 @@ using session_actor_type = caf::stateful_actor<session_state>;
 /// counter, the bounded retention buffer with its overflow policy, and the
 /// binding to at most one connection.
 caf::behavior session_actor(session_actor_type* self, std::string id,
-                            caf::actor conn, boost::asio::io_context* io,
+                            caf::actor conn, child_spawner spawner,
                             std::shared_ptr<const settings> cfg,
                             std::shared_ptr<server_stats> stats);
 

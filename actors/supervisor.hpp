@@ -11,6 +11,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "actors/child_io.hpp"
 #include "actors/messages.hpp"
 #include "actors/server_stats.hpp"
 #include "actors/settings.hpp"
@@ -28,7 +29,7 @@ struct session_entry {
 struct supervisor_state {
   std::shared_ptr<const settings> cfg;
   std::shared_ptr<server_stats> stats;
-  boost::asio::io_context* io = nullptr;
+  child_spawner spawner;
   /// Live sessions by id.
   std::unordered_map<std::string, session_entry> sessions;
   /// Session ids by actor address, to clean up on `down_msg`.
@@ -45,7 +46,7 @@ using supervisor_actor_type = caf::stateful_actor<supervisor_state>;
 /// monitors every session, so a session that ends or fails never leaves a
 /// registry entry behind; on shutdown it ends every session.
 caf::behavior supervisor_actor(supervisor_actor_type* self,
-                               boost::asio::io_context* io,
+                               child_spawner spawner,
                                std::shared_ptr<const settings> cfg,
                                std::shared_ptr<server_stats> stats);
 

@@ -2,8 +2,13 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
+#include <iterator>
+#include <set>
 #include <sstream>
+
+#include <boost/asio/ip/address.hpp>
 
 extern char** environ;
 
@@ -20,6 +25,11 @@ struct option {
   const char* help;
   /// Stores the value; returns false when it does not parse.
   std::function<bool(config&, const std::string&)> set;
+  /// A switch: `--flag` alone means true (`--flag=false` still works).
+  bool is_switch = false;
+  /// For repeatable flags: forgets the variable's values at the first flag,
+  /// so that flags win as a whole.
+  std::function<void(config&)> reset = {};
 };
 
 bool to_u64(const std::string& s, std::uint64_t& out) {
@@ -66,6 +76,22 @@ std::function<bool(config&, const std::string&)> uint_setting(T settings::*f) {
   };
 }
 
+bool to_bool(const std::string& s, bool& out) {
+  for (auto t : {"1", "true", "yes", "on"})
+    if (s == t)
+      return out = true;
+  for (auto f : {"0", "false", "no", "off", ""})
+    if (s == f) {
+      out = false;
+      return true;
+    }
+  return false;
+}
+
+std::function<bool(config&, const std::string&)> bool_field(bool config::*f) {
+  return [f](config& c, const std::string& s) { return to_bool(s, c.*f); };
+}
+
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
   std::stringstream in{s};
@@ -81,93 +107,123 @@ std::vector<std::string> split_list(const std::string& s) {
 
 const std::vector<option>& options() {
   static const std::vector<option> opts{
-    {"port", "ACTOREXEC_PORT", "DEFAULT_PORT", "8003",
-     "TCP port to listen on (0: any free port, logged at start)",
-     [](config& c, const std::string& s) {
-       std::uint64_t v;
-       if (!to_u64(s, v) || v > 65535)
-         return false;
-       c.port = static_cast<std::uint16_t>(v);
-       return true;
-     }},
-    {"host", "ACTOREXEC_HOST", nullptr, "127.0.0.1", "address to bind",
-     [](config& c, const std::string& s) {
-       c.host = s;
-       return !s.empty();
-     }},
-    {"max-sessions", "ACTOREXEC_MAX_SESSIONS", "MAX_SESSIONS", "100",
-     "most sessions alive at once", uint_setting(&settings::max_sessions)},
-    {"allowed-commands", "ACTOREXEC_ALLOWED_COMMANDS", "ALLOWED_COMMANDS",
-     "(any)", "comma list of commands that may run",
-     [](config& c, const std::string& s) {
-       c.actors.allowed = protocol::allow_list::parse(s);
-       return true;
-     }},
-    {"shell", "ACTOREXEC_SHELL", "CC_EXECUTOR_SHELL", "bash",
-     "shell for `command`: bash, zsh or sh",
-     [](config& c, const std::string& s) {
-       if (s != "bash" && s != "zsh" && s != "sh")
-         return false;
-       c.actors.shell = s;
-       return true;
-     }},
-    {"log-level", "ACTOREXEC_LOG_LEVEL", "LOG_LEVEL", "info",
-     "debug, info, warn or error",
-     [](config& c, const std::string& s) {
-       c.log_level = s;
-       return true;
-     }},
-    {"json-ping-interval", "ACTOREXEC_JSON_PING_INTERVAL",
-     "WEBSOCKET_HEARTBEAT_INTERVAL", "30",
-     "seconds between JSON `ping` notifications (0: off)",
-     [](config& c, const std::string& s) {
-       double v;
-       if (!to_double(s, v))
-         return false;
-       c.actors.json_ping_interval_ms = static_cast<std::uint64_t>(v * 1000);
-       return true;
-     }},
-    {"heartbeat-interval-ms", "ACTOREXEC_HEARTBEAT_INTERVAL_MS", nullptr,
-     "20000", "WebSocket ping period",
-     uint_setting(&settings::heartbeat_interval_ms)},
-    {"heartbeat-timeout-ms", "ACTOREXEC_HEARTBEAT_TIMEOUT_MS", nullptr,
-     "2 x interval", "silence after which a peer is dead",
-     uint_setting(&settings::heartbeat_timeout_ms)},
-    {"session-linger-ms", "ACTOREXEC_SESSION_LINGER_MS", nullptr, "60000",
-     "lifetime of a detached session",
-     uint_setting(&settings::session_linger_ms)},
-    {"cancel-grace-ms", "ACTOREXEC_CANCEL_GRACE_MS", nullptr, "10000",
-     "SIGTERM to SIGKILL grace of CANCEL and timeouts",
-     uint_setting(&settings::cancel_grace_ms)},
-    {"close-grace-ms", "ACTOREXEC_CLOSE_GRACE_MS", nullptr, "2000",
-     "SIGTERM to SIGKILL grace when a client closes",
-     uint_setting(&settings::close_grace_ms)},
-    {"shutdown-grace-ms", "ACTOREXEC_SHUTDOWN_GRACE_MS", nullptr, "10000",
-     "grace of running processes when the server stops",
-     uint_setting(&settings::shutdown_grace_ms)},
-    {"max-buffer-bytes", "ACTOREXEC_MAX_BUFFER_BYTES", "MAX_OUTPUT_BUFFER",
-     "1048576", "unacknowledged output bytes a session retains",
-     uint_setting(&settings::max_buffer_bytes)},
-    {"max-buffer-frames", "ACTOREXEC_MAX_BUFFER_FRAMES", "OUTPUT_LINE_LIMIT",
-     "1000", "unacknowledged output frames a session retains",
-     uint_setting(&settings::max_buffer_frames)},
-    {"replay-window-bytes", "ACTOREXEC_REPLAY_WINDOW_BYTES", nullptr,
-     "262144", "written output kept for replay when the client never acks",
-     uint_setting(&settings::replay_window_bytes)},
-    {"max-message-bytes", "ACTOREXEC_MAX_MESSAGE_BYTES", nullptr, "1048576",
-     "largest inbound WebSocket message (close 1009 beyond)",
-     uint_field(&config::max_message_bytes)},
-    {"handshake-timeout-ms", "ACTOREXEC_HANDSHAKE_TIMEOUT_MS", nullptr,
-     "10000", "deadline of the HTTP request and WebSocket handshake",
-     uint_field(&config::handshake_timeout_ms)},
-    {"io-threads", "ACTOREXEC_IO_THREADS", nullptr, "1",
-     "threads running socket and pipe I/O", uint_field(&config::io_threads)},
-    {"scrub-env", "ACTOREXEC_SCRUB_ENV", nullptr, "(none)",
-     "comma list of variables never passed to children",
-     [](config& c, const std::string& s) {
-       c.actors.scrub_env = split_list(s);
-       return true;
-     }},
+      {"port", "ACTOREXEC_PORT", "DEFAULT_PORT", "8003",
+       "TCP port to listen on (0: any free port, logged at start)",
+       [](config& c, const std::string& s) {
+         std::uint64_t v;
+         if (!to_u64(s, v) || v > 65535)
+           return false;
+         c.port = static_cast<std::uint16_t>(v);
+         return true;
+       }},
+      {"host", "ACTOREXEC_HOST", nullptr, "127.0.0.1", "address to bind",
+       [](config& c, const std::string& s) {
+         c.host = s;
+         return !s.empty();
+       }},
+      {"max-sessions", "ACTOREXEC_MAX_SESSIONS", "MAX_SESSIONS", "100",
+       "most sessions alive at once", uint_setting(&settings::max_sessions)},
+      {"allowed-commands", "ACTOREXEC_ALLOWED_COMMANDS", "ALLOWED_COMMANDS",
+       "(any)", "comma list of commands that may run",
+       [](config& c, const std::string& s) {
+         c.actors.allowed = protocol::allow_list::parse(s);
+         return true;
+       }},
+      {"shell", "ACTOREXEC_SHELL", "CC_EXECUTOR_SHELL", "bash",
+       "shell for `command`: bash, zsh or sh",
+       [](config& c, const std::string& s) {
+         if (s != "bash" && s != "zsh" && s != "sh")
+           return false;
+         c.actors.shell = s;
+         return true;
+       }},
+      {"log-level", "ACTOREXEC_LOG_LEVEL", "LOG_LEVEL", "info",
+       "debug, info, warn or error",
+       [](config& c, const std::string& s) {
+         c.log_level = s;
+         return true;
+       }},
+      {"json-ping-interval", "ACTOREXEC_JSON_PING_INTERVAL",
+       "WEBSOCKET_HEARTBEAT_INTERVAL", "30",
+       "seconds between JSON `ping` notifications (0: off)",
+       [](config& c, const std::string& s) {
+         double v;
+         if (!to_double(s, v))
+           return false;
+         c.actors.json_ping_interval_ms = static_cast<std::uint64_t>(v * 1000);
+         return true;
+       }},
+      {"heartbeat-interval-ms", "ACTOREXEC_HEARTBEAT_INTERVAL_MS", nullptr,
+       "20000", "WebSocket ping period",
+       uint_setting(&settings::heartbeat_interval_ms)},
+      {"heartbeat-timeout-ms", "ACTOREXEC_HEARTBEAT_TIMEOUT_MS", nullptr,
+       "2 x interval", "silence after which a peer is dead",
+       uint_setting(&settings::heartbeat_timeout_ms)},
+      {"session-linger-ms", "ACTOREXEC_SESSION_LINGER_MS", nullptr, "60000",
+       "lifetime of a detached session",
+       uint_setting(&settings::session_linger_ms)},
+      {"cancel-grace-ms", "ACTOREXEC_CANCEL_GRACE_MS", nullptr, "10000",
+       "SIGTERM to SIGKILL grace of CANCEL and timeouts",
+       uint_setting(&settings::cancel_grace_ms)},
+      {"close-grace-ms", "ACTOREXEC_CLOSE_GRACE_MS", nullptr, "2000",
+       "SIGTERM to SIGKILL grace when a client closes",
+       uint_setting(&settings::close_grace_ms)},
+      {"shutdown-grace-ms", "ACTOREXEC_SHUTDOWN_GRACE_MS", nullptr, "10000",
+       "grace of running processes when the server stops",
+       uint_setting(&settings::shutdown_grace_ms)},
+      {"max-buffer-bytes", "ACTOREXEC_MAX_BUFFER_BYTES", "MAX_OUTPUT_BUFFER",
+       "1048576", "unacknowledged output bytes a session retains",
+       uint_setting(&settings::max_buffer_bytes)},
+      {"max-buffer-frames", "ACTOREXEC_MAX_BUFFER_FRAMES", "OUTPUT_LINE_LIMIT",
+       "1000", "unacknowledged output frames a session retains",
+       uint_setting(&settings::max_buffer_frames)},
+      {"replay-window-bytes", "ACTOREXEC_REPLAY_WINDOW_BYTES", nullptr,
+       "262144", "written output kept for replay when the client never acks",
+       uint_setting(&settings::replay_window_bytes)},
+      {"max-message-bytes", "ACTOREXEC_MAX_MESSAGE_BYTES", nullptr, "1048576",
+       "largest inbound WebSocket message (close 1009 beyond)",
+       uint_field(&config::max_message_bytes)},
+      {"handshake-timeout-ms", "ACTOREXEC_HANDSHAKE_TIMEOUT_MS", nullptr,
+       "10000", "deadline of the HTTP request and WebSocket handshake",
+       uint_field(&config::handshake_timeout_ms)},
+      {"io-threads", "ACTOREXEC_IO_THREADS", nullptr, "1",
+       "threads running socket and pipe I/O", uint_field(&config::io_threads)},
+      {"auth-token-file", "ACTOREXEC_AUTH_TOKEN_FILE", nullptr, "(none)",
+       "file holding the bearer token required on the upgrade; or put the "
+       "token itself in ACTOREXEC_AUTH_TOKEN",
+       [](config& c, const std::string& s) {
+         c.auth_token_file = s;
+         return !s.empty();
+       }},
+      {"metrics-no-auth", "ACTOREXEC_METRICS_NO_AUTH", nullptr, "false",
+       "serve /metrics and /health without the token (switch)",
+       bool_field(&config::metrics_no_auth), true},
+      {"insecure", "ACTOREXEC_INSECURE", nullptr, "false",
+       "allow binding a non-loopback address without a token (switch)",
+       bool_field(&config::insecure), true},
+      {"allowed-origin", "ACTOREXEC_ALLOWED_ORIGINS", nullptr, "(any)",
+       "Origin allowed to open a WebSocket, exact match; repeatable (the "
+       "variable takes a comma list); other origins get 403",
+       [](config& c, const std::string& s) {
+         for (auto& o : split_list(s))
+           c.allowed_origins.push_back(o);
+         return true;
+       },
+       false, [](config& c) { c.allowed_origins.clear(); }},
+      {"max-connections", "ACTOREXEC_MAX_CONNECTIONS", nullptr, "1000",
+       "most WebSocket connections at once, 0: no limit (503 beyond)",
+       uint_field(&config::max_connections)},
+      {"max-connections-per-ip", "ACTOREXEC_MAX_CONNECTIONS_PER_IP", nullptr,
+       "0",
+       "most WebSocket connections from one address, 0: no limit (503 "
+       "beyond)",
+       uint_field(&config::max_connections_per_ip)},
+      {"scrub-env", "ACTOREXEC_SCRUB_ENV", nullptr, "(none)",
+       "comma list of variables never passed to children",
+       [](config& c, const std::string& s) {
+         c.actors.scrub_env = split_list(s);
+         return true;
+       }},
   };
   return opts;
 }
@@ -192,10 +248,54 @@ std::map<std::string, std::string> environment_map() {
   return env;
 }
 
-std::optional<std::string> parse_config(
-  int argc, const char* const* argv,
-  const std::map<std::string, std::string>& env, config& out) {
+namespace {
+
+/// Loads the token (file first, then ACTOREXEC_AUTH_TOKEN) and refuses a
+/// non-loopback bind without one.
+std::optional<std::string>
+finish_security(const std::map<std::string, std::string>& env,
+                bool file_from_flag, config& out) {
+  auto var = env.find("ACTOREXEC_AUTH_TOKEN");
+  if (!file_from_flag && var != env.end() && !var->second.empty()) {
+    out.auth_token = var->second;
+    out.auth_token_file.clear();
+  }
+  if (!out.auth_token_file.empty())
+    if (auto err = read_token_file(out.auth_token_file, out.auth_token))
+      return err;
+  for (unsigned char ch : out.auth_token)
+    if (ch <= 0x20 || ch >= 0x7f)
+      return std::string{"the auth token must be printable ASCII without "
+                         "spaces"};
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(out.host, ec);
+  if (!ec && !address.is_loopback() && out.auth_token.empty() && !out.insecure)
+    return "refusing to listen on " + out.host +
+           " without an auth token: set --auth-token-file or "
+           "ACTOREXEC_AUTH_TOKEN, or pass --insecure";
+  return std::nullopt;
+}
+
+} // namespace
+
+std::optional<std::string> read_token_file(const std::string& path,
+                                           std::string& token) {
+  std::ifstream in{path, std::ios::binary};
+  if (!in)
+    return "cannot read the auth token file " + path;
+  std::string text{std::istreambuf_iterator<char>{in}, {}};
+  auto end = text.find_last_not_of(" \t\r\n");
+  if (end == std::string::npos)
+    return "the auth token file " + path + " is empty";
+  token = text.substr(0, end + 1);
+  return std::nullopt;
+}
+
+std::optional<std::string>
+parse_config(int argc, const char* const* argv,
+             const std::map<std::string, std::string>& env, config& out) {
   bool timeout_given = false;
+  std::set<std::string> flags_seen;
   // Variables first (seed names lose to ours), then flags over them.
   for (auto& o : options()) {
     for (auto name : {o.seed_env, o.env}) {
@@ -205,8 +305,8 @@ std::optional<std::string> parse_config(
       if (i == env.end())
         continue;
       if (!o.set(out, i->second))
-        return std::string{"invalid value for "} + name + ": '" + i->second
-               + "'";
+        return std::string{"invalid value for "} + name + ": '" + i->second +
+               "'";
       timeout_given |= std::string{o.flag} == "heartbeat-timeout-ms";
     }
   }
@@ -228,14 +328,21 @@ std::optional<std::string> parse_config(
     if (eq != std::string::npos) {
       value = name.substr(eq + 1);
       name = name.substr(0, eq);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      return "missing value for --" + name;
     }
     auto o = find_option(name);
     if (!o)
       return "unknown flag: --" + name;
+    if (eq == std::string::npos) {
+      if (o->is_switch)
+        value = "true";
+      else if (i + 1 < argc)
+        value = argv[++i];
+      else
+        return "missing value for --" + name;
+    }
+    if (o->reset && flags_seen.count(name) == 0)
+      o->reset(out);
+    flags_seen.insert(name);
     if (!o->set(out, value))
       return "invalid value for --" + name + ": '" + value + "'";
     timeout_given |= name == "heartbeat-timeout-ms";
@@ -244,7 +351,9 @@ std::optional<std::string> parse_config(
     out.actors.heartbeat_timeout_ms = 2 * out.actors.heartbeat_interval_ms;
   if (out.io_threads == 0)
     out.io_threads = 1;
-  return std::nullopt;
+  if (out.show_help || out.show_version)
+    return std::nullopt;
+  return finish_security(env, flags_seen.count("auth-token-file") > 0, out);
 }
 
 std::string help_text() {
@@ -260,6 +369,9 @@ std::string help_text() {
     if (o.seed_env)
       os << ", " << o.seed_env;
     os << "\n";
+    if (std::string{o.flag} == "auth-token-file")
+      os << "      env ACTOREXEC_AUTH_TOKEN holds the token itself (the flag "
+            "wins over it, it wins over ACTOREXEC_AUTH_TOKEN_FILE)\n";
   }
   os << "  --help      this text\n  --version   print the version\n";
   return os.str();

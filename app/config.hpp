@@ -19,6 +19,21 @@ struct config {
   std::size_t io_threads = 1;
   std::uint64_t max_message_bytes = 1 << 20;
   std::uint64_t handshake_timeout_ms = 10000;
+  /// Bearer token required on the upgrade; empty: none. Loaded from
+  /// `auth_token_file` or ACTOREXEC_AUTH_TOKEN, never from a flag (argv is
+  /// visible to every local user).
+  std::string auth_token;
+  /// File holding the token (trailing whitespace ignored).
+  std::string auth_token_file;
+  /// Serve /metrics and /health without the token.
+  bool metrics_no_auth = false;
+  /// Allow a non-loopback bind without a token.
+  bool insecure = false;
+  /// Origins allowed to open a WebSocket; empty: any.
+  std::vector<std::string> allowed_origins;
+  /// Most WebSockets at once, overall and per remote address (0: no limit).
+  std::size_t max_connections = 1000;
+  std::size_t max_connections_per_ip = 0;
   settings actors;
   bool show_help = false;
   bool show_version = false;
@@ -28,12 +43,17 @@ struct config {
 /// (`ACTOREXEC_NAME`, then the original service's names). `env` maps
 /// variable names to values (the process environment in production). Flags
 /// win over variables. Returns an error message, or nothing on success.
-std::optional<std::string> parse_config(int argc, const char* const* argv,
-                                        const std::map<std::string, std::string>& env,
-                                        config& out);
+std::optional<std::string>
+parse_config(int argc, const char* const* argv,
+             const std::map<std::string, std::string>& env, config& out);
 
 /// The process environment as a map.
 std::map<std::string, std::string> environment_map();
+
+/// Reads the token of `path`: its content without trailing whitespace.
+/// Returns an error message, or nothing on success.
+std::optional<std::string> read_token_file(const std::string& path,
+                                           std::string& token);
 
 /// `--help` text listing every flag, variable and default.
 std::string help_text();

@@ -3,6 +3,7 @@
 // sessions, processes); one Asio io_context (sockets and pipes); signals.
 
 #include <signal.h>
+#include <stdlib.h>
 
 #include <atomic>
 #include <chrono>
@@ -19,6 +20,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/send.hpp>
 
+#include "actors/child_io.hpp"
 #include "actors/log.hpp"
 #include "actors/messages.hpp"
 #include "actors/supervisor.hpp"
@@ -106,7 +108,12 @@ int run(const app::config& cfg) {
   ctx->stats = stats;
   ctx->max_message_bytes = cfg.max_message_bytes;
   ctx->handshake_timeout_ms = cfg.handshake_timeout_ms;
-  ctx->supervisor = sys.spawn(supervisor_actor, &ioc, settings_ptr, stats);
+  ctx->access = {cfg.auth_token, cfg.allowed_origins, cfg.metrics_no_auth};
+  ctx->max_connections = cfg.max_connections;
+  ctx->admit = std::make_shared<net::admission>(cfg.max_connections,
+                                                cfg.max_connections_per_ip);
+  ctx->supervisor = sys.spawn(supervisor_actor, child_io::spawner(ioc),
+                              settings_ptr, stats);
   boost::system::error_code ec;
   auto address = asio::ip::make_address(cfg.host, ec);
   if (ec) {
@@ -130,7 +137,8 @@ int run(const app::config& cfg) {
   log::info("listening", {{"host", cfg.host},
                           {"port", lst->local_endpoint().port()},
                           {"version", ACTOREXEC_VERSION},
-                          {"max_sessions", cfg.actors.max_sessions}});
+                          {"max_sessions", cfg.actors.max_sessions},
+                          {"auth", !cfg.auth_token.empty()}});
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < cfg.io_threads; ++i)
     threads.emplace_back([&ioc] { ioc.run(); });
@@ -169,6 +177,9 @@ int main(int argc, char** argv) {
     std::puts("actorexec " ACTOREXEC_VERSION);
     return 0;
   }
+  // The token now lives in cfg; keep it out of the environment that
+  // anything spawned later could inherit.
+  ::unsetenv("ACTOREXEC_AUTH_TOKEN");
   if (!log::set_level(cfg.log_level)) {
     std::fprintf(stderr, "actorexec: unknown log level '%s'\n",
                  cfg.log_level.c_str());

@@ -11,8 +11,10 @@ build_pkgs=(
   
 )
 # Tools used only by tests and benchmarks: a foreign WebSocket client for the
-# interoperability test, websocketd as the comparison peer, procps for ps/pgrep.
-test_pkgs=(python3 python3-websockets procps websocketd)
+# interoperability test, websocketd as the comparison peer, procps for ps/pgrep,
+# prometheus for `promtool check metrics|config`, python3-yaml for the
+# deployment manifest tests, gnuplot-nox for loadtest/plot.sh.
+test_pkgs=(python3 python3-websockets procps websocketd prometheus python3-yaml gnuplot-nox)
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-}" != "--build-only" ]]; then

@@ -9,6 +9,8 @@
 #include <boost/json/serialize.hpp>
 
 #include "actors/log.hpp"
+#include "net/metrics.hpp"
+#include "net/probes.hpp"
 #include "net/websocket_session.hpp"
 
 namespace actorexec::net {
@@ -19,31 +21,24 @@ using namespace std::chrono;
 
 namespace {
 
-/// The path of a target, without its query string.
+/// The path of a target, without its query string (which may hold a token,
+/// so only the path is ever logged).
 std::string_view path_of(std::string_view target) {
   return target.substr(0, target.find('?'));
 }
 
-boost::json::object health(const server_context& ctx) {
-  auto& s = *ctx.stats;
-  auto up = duration_cast<duration<double>>(steady_clock::now() - s.started);
-  return {{"status", "healthy"},
-          {"service", "actorexec"},
-          {"version", ACTOREXEC_VERSION},
-          {"active_sessions", s.active_sessions.load()},
-          {"detached_sessions", s.detached_sessions.load()},
-          {"active_connections", s.active_connections.load()},
-          {"running_processes", s.running_processes.load()},
-          {"max_sessions", ctx.cfg->max_sessions},
-          {"uptime_seconds", up.count()}};
+/// At most this much of a client-chosen header goes into a log line.
+constexpr std::size_t max_logged_header = 200;
+
+std::string_view clip(std::string_view s) {
+  return s.substr(0, max_logged_header);
 }
 
 } // namespace
 
 http_session::http_session(boost::asio::ip::tcp::socket&& socket,
                            std::shared_ptr<server_context> ctx)
-  : stream_(std::move(socket)), ctx_(std::move(ctx)) {
-}
+    : stream_(std::move(socket)), ctx_(std::move(ctx)) {}
 
 void http_session::run() {
   boost::asio::dispatch(stream_.get_executor(),
@@ -53,20 +48,25 @@ void http_session::run() {
 void http_session::do_read() {
   parser_.emplace();
   parser_->body_limit(ctx_->http_body_limit);
-  // A client that dribbles its request (slowloris) is cut off here.
+  // One deadline for the whole request: a client that dribbles it
+  // (slowloris) is cut off here however slowly it keeps sending.
   stream_.expires_after(milliseconds{ctx_->handshake_timeout_ms});
-  http::async_read(stream_, buffer_, *parser_,
-                   [self = shared_from_this()](auto ec, auto n) {
-                     self->on_read(ec, n);
-                   });
+  http::async_read(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](auto ec, auto n) { self->on_read(ec, n); });
 }
 
 void http_session::on_read(boost::system::error_code ec, std::size_t) {
   if (ec == http::error::end_of_stream)
     return do_close();
+  if (ec == beast::error::timeout) {
+    // tcp_stream closed the socket already; say so for the operator.
+    log::debug("http_deadline", {{"remote", remote_address()}});
+    return;
+  }
   if (ec) {
-    if (ec != beast::error::timeout && ec != boost::asio::error::eof
-        && ec != boost::asio::error::operation_aborted)
+    if (ec != boost::asio::error::eof &&
+        ec != boost::asio::error::operation_aborted)
       log::info("http_error", {{"error", ec.message()}});
     if (ec == http::error::body_limit) {
       response_type res{http::status::payload_too_large, 11};
@@ -82,37 +82,136 @@ void http_session::on_read(boost::system::error_code ec, std::size_t) {
 }
 
 void http_session::handle(request_type req) {
-  auto path = path_of(req.target());
-  if (beast::websocket::is_upgrade(req)) {
-    if (path == "/ws/mcp" || path == "/ws") {
-      stream_.expires_never();
-      std::make_shared<websocket_session>(stream_.release_socket(), ctx_)
-        ->run(std::move(req));
-      return;
-    }
+  std::string path{path_of(req.target())};
+  if (path == "/ws/mcp" || path == "/ws") {
+    if (beast::websocket::is_upgrade(req))
+      return upgrade(std::move(req));
+    return refuse(req, http::status::upgrade_required,
+                  "WebSocket upgrade required");
+  }
+  serve(req, path);
+}
+
+void http_session::upgrade(request_type req) {
+  auto& stats = *ctx_->stats;
+  auto access = check_upgrade(ctx_->access, req);
+  if (access.verdict == access_verdict::forbidden_origin) {
+    stats.count_rejection(server_stats::rejection::origin);
+    log::warn("origin_refused", {{"remote", remote_address()},
+                                 {"origin", clip(req[http::field::origin])}});
+    return refuse(req, http::status::forbidden, "origin not allowed");
+  }
+  if (access.verdict == access_verdict::unauthorized) {
+    stats.count_rejection(server_stats::rejection::unauthorized);
+    log::warn("auth_failed", {{"remote", remote_address()},
+                              {"path", clip(path_of(req.target()))},
+                              {"offered", token_forms(req)}});
+    return refuse(req, http::status::unauthorized, "unauthorized");
+  }
+  if (stats.draining.load())
+    return refuse(req, http::status::service_unavailable, "draining");
+  auto address = remote_address();
+  admission::refusal why = admission::refusal::none;
+  auto slot = ctx_->admit->try_enter(address, why);
+  if (!slot) {
+    stats.count_rejection(server_stats::rejection::connection_limit);
+    bool total = why == admission::refusal::total;
+    log::warn("connection_limit",
+              {{"remote", address}, {"limit", total ? "total" : "per_ip"}});
+    return refuse(req, http::status::service_unavailable,
+                  total ? "too many connections"
+                        : "too many connections from this address");
+  }
+  stream_.expires_never();
+  std::make_shared<websocket_session>(stream_.release_socket(), ctx_)
+      ->run(std::move(req),
+            upgrade_info{std::move(access.subprotocol), std::move(slot)});
+}
+
+void http_session::serve(const request_type& req, std::string_view path) {
+  bool is_get =
+      req.method() == http::verb::get || req.method() == http::verb::head;
+  if (!is_get) {
+    response_type res{http::status::method_not_allowed, req.version()};
+    res.set(http::field::allow, "GET, HEAD");
+    res.set(http::field::content_type, "application/json");
+    res.keep_alive(req.keep_alive());
+    res.body() = R"({"error":"method not allowed"})";
+    res.prepare_payload();
+    return send(std::move(res));
+  }
+  if (!may_serve(ctx_->access, path, req)) {
+    ctx_->stats->count_rejection(server_stats::rejection::unauthorized);
+    log::warn("auth_failed", {{"remote", remote_address()},
+                              {"path", clip(path)},
+                              {"offered", token_forms(req)}});
+    return refuse(req, http::status::unauthorized, "unauthorized");
   }
   response_type res{http::status::ok, req.version()};
   res.set(http::field::server, "actorexec/" ACTOREXEC_VERSION);
   res.set(http::field::content_type, "application/json");
+  res.set(http::field::cache_control, "no-store");
   res.keep_alive(req.keep_alive());
-  bool is_get = req.method() == http::verb::get
-                || req.method() == http::verb::head;
-  if (is_get && path == "/health") {
-    res.body() = boost::json::serialize(health(*ctx_));
-  } else if (is_get && path == "/healthz") {
+  auto& stats = *ctx_->stats;
+  if (path == "/health") {
+    res.body() = boost::json::serialize(health(stats, ctx_->cfg->max_sessions));
+  } else if (path == "/healthz") {
     res.body() = R"({"status":"ok"})";
-  } else if (is_get && path == "/readyz") {
-    bool ready = !ctx_->stats->draining
-                 && ctx_->stats->active_sessions.load()
-                      < static_cast<std::int64_t>(ctx_->cfg->max_sessions);
-    res.result(ready ? http::status::ok : http::status::service_unavailable);
-    res.body() = ready ? R"({"status":"ready"})" : R"({"status":"not_ready"})";
+  } else if (path == "/readyz") {
+    auto reason =
+        not_ready_reason(stats, {ctx_->cfg->max_sessions, ctx_->admit->full()});
+    if (reason.empty()) {
+      res.body() = R"({"status":"ready"})";
+    } else {
+      res.result(http::status::service_unavailable);
+      res.body() = boost::json::serialize(
+          boost::json::object{{"status", "not_ready"}, {"reason", reason}});
+    }
+  } else if (path == "/metrics") {
+    res.set(http::field::content_type, metrics_content_type);
+    res.body() =
+        render_metrics(stats, {ctx_->cfg->max_sessions, ctx_->max_connections},
+                       sample_process());
   } else {
     res.result(http::status::not_found);
     res.body() = R"({"error":"not found"})";
   }
   res.prepare_payload();
+  if (req.method() == http::verb::head)
+    res.body().clear(); // Content-Length stays that of the GET
   send(std::move(res));
+}
+
+void http_session::refuse(const request_type& req, http::status status,
+                          std::string_view text) {
+  response_type res{status, req.version()};
+  res.set(http::field::server, "actorexec/" ACTOREXEC_VERSION);
+  res.set(http::field::content_type, "application/json");
+  if (status == http::status::unauthorized)
+    res.set(http::field::www_authenticate, R"(Bearer realm="actorexec")");
+  if (status == http::status::service_unavailable)
+    res.set(http::field::retry_after, "1");
+  if (status == http::status::upgrade_required) {
+    res.set(http::field::upgrade, "websocket");
+    res.set(http::field::connection, "Upgrade");
+  }
+  // A refused client starts over on a fresh connection.
+  res.keep_alive(false);
+  res.body() = boost::json::serialize(boost::json::object{{"error", text}});
+  res.prepare_payload();
+  send(std::move(res));
+}
+
+std::string http_session::remote_address() const {
+  boost::system::error_code ec;
+  auto ep = stream_.socket().remote_endpoint(ec);
+  if (ec)
+    return "unknown";
+  auto a = ep.address();
+  // One client reached over IPv4 and over v4-mapped IPv6 is one address.
+  if (a.is_v6() && a.to_v6().is_v4_mapped())
+    a = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a.to_v6());
+  return a.to_string();
 }
 
 void http_session::send(response_type res) {

@@ -10,6 +10,8 @@
 
 #include "actors/server_stats.hpp"
 #include "actors/settings.hpp"
+#include "net/admission.hpp"
+#include "net/auth.hpp"
 
 namespace actorexec::net {
 
@@ -29,6 +31,20 @@ struct server_context {
   std::uint64_t max_message_bytes = 1 << 20;
   /// Deadline of the HTTP request and the WebSocket handshake.
   std::uint64_t handshake_timeout_ms = 10000;
+  /// Bearer token and Origin allow-list; the defaults let everyone in.
+  access_policy access;
+  /// Most WebSockets at once (0: unlimited); enforced by `admit`.
+  std::size_t max_connections = 0;
+  /// Places under the connection limits; unlimited unless main replaces it.
+  std::shared_ptr<admission> admit = std::make_shared<admission>(0, 0);
+};
+
+/// What an http_session hands its websocket_session besides the request.
+struct upgrade_info {
+  /// The subprotocol to echo in the handshake response; empty: none.
+  std::string subprotocol;
+  /// Held for the WebSocket's lifetime: its place under the limits.
+  std::shared_ptr<void> slot;
 };
 
 } // namespace actorexec::net

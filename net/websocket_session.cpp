@@ -63,6 +63,16 @@ bool is_protocol_violation(boost::system::error_code ec) {
   return ec.category() == ws_category && ec != websocket::error::closed;
 }
 
+/// The code Beast sent when it failed the connection with `ec` (see
+/// websocket/impl/read.hpp), for the close counters.
+std::uint16_t close_code_of(boost::system::error_code ec) {
+  if (ec == websocket::error::message_too_big)
+    return 1009;
+  if (ec == websocket::error::bad_frame_payload)
+    return 1007;
+  return 1002;
+}
+
 } // namespace
 
 websocket_session::websocket_session(asio::ip::tcp::socket&& socket,
@@ -76,9 +86,10 @@ websocket_session::~websocket_session() {
     caf::anon_send(conn_, peer_gone_atom::value, false, std::uint16_t{1006});
 }
 
-void websocket_session::run(
-  beast::http::request<beast::http::string_body> req) {
+void websocket_session::run(beast::http::request<beast::http::string_body> req,
+                            upgrade_info info) {
   auto& cfg = *ctx_->cfg;
+  slot_ = std::move(info.slot);
   websocket::stream_base::timeout opt;
   opt.handshake_timeout = milliseconds{ctx_->handshake_timeout_ms};
   // Beast pings after half the idle time without traffic and drops the
@@ -87,8 +98,12 @@ void websocket_session::run(
   opt.keep_alive_pings = true;
   ws_.set_option(opt);
   ws_.set_option(websocket::stream_base::decorator(
-    [](websocket::response_type& res) {
+    [proto = std::move(info.subprotocol)](websocket::response_type& res) {
       res.set(beast::http::field::server, "actorexec/" ACTOREXEC_VERSION);
+      // The `bearer.<token>` subprotocol that authenticated a browser:
+      // RFC 6455 clients fail the handshake unless it is echoed.
+      if (!proto.empty())
+        res.set(beast::http::field::sec_websocket_protocol, proto);
     }));
   ws_.read_message_max(ctx_->max_message_bytes);
   ws_.auto_fragment(false);
@@ -118,14 +133,22 @@ void websocket_session::on_read(boost::system::error_code ec, std::size_t) {
   if (ec == websocket::error::closed) {
     log::debug("ws_closed",
                {{"connection_id", id_}, {"code", ws_.reason().code}});
+    if (!closing_) // else the server's own close was counted
+      ctx_->stats->count_close(ws_.reason().code);
     return peer_gone(true, ws_.reason().code);
   }
   if (ec) {
     if (is_protocol_violation(ec)) {
       log::info("ws_protocol_error",
                 {{"connection_id", id_}, {"error", ec.message()}});
+      if (!closing_)
+        ctx_->stats->count_close(close_code_of(ec));
       return peer_gone(true, 1002);
     }
+    if (ec == beast::error::timeout)
+      ++ctx_->stats->heartbeat_timeouts_total;
+    if (!closing_)
+      ctx_->stats->count_close(1006);
     fail(ec, "read");
     return peer_gone(closing_, 1006);
   }
@@ -199,6 +222,7 @@ void websocket_session::do_close() {
   if (closing_)
     return;
   closing_ = true;
+  ctx_->stats->count_close(close_pending_->code);
   log::info("ws_close_sent",
             {{"connection_id", id_}, {"code", close_pending_->code}});
   ws_.async_close(*close_pending_, [self = shared_from_this()](auto ec) {

@@ -32,8 +32,10 @@ public:
                     std::shared_ptr<server_context> ctx);
   ~websocket_session();
 
-  /// Accepts the upgrade `req` and starts reading.
-  void run(boost::beast::http::request<boost::beast::http::string_body> req);
+  /// Accepts the upgrade `req` (echoing `info.subprotocol`, holding
+  /// `info.slot` for the socket's lifetime) and starts reading.
+  void run(boost::beast::http::request<boost::beast::http::string_body> req,
+           upgrade_info info = {});
 
   /// Queues frames for writing. Runs on the strand.
   void enqueue(std::vector<frame_ptr> frames);
@@ -56,6 +58,8 @@ private:
   boost::beast::flat_buffer buffer_;
   std::shared_ptr<server_context> ctx_;
   std::uint64_t id_ = 0;
+  /// This socket's place under the connection limits.
+  std::shared_ptr<void> slot_;
   /// The connection actor (set once the handshake succeeded).
   caf::actor conn_;
   /// Frames waiting to be written; the front one is being written.

@@ -26,8 +26,8 @@ std::string_view first_word(std::string_view command) {
 }
 
 /// Shell syntax that would run or redirect more than the listed command.
-constexpr std::string_view shell_operators[]
-  = {"$(", ";", "&", "|", "`", "\n", "<", ">"};
+constexpr std::string_view shell_operators[] = {"$(", ";",  "&", "|",
+                                                "`",  "\n", "<", ">"};
 
 /// The operator that occurs first in `command`, if any.
 std::optional<std::string_view> find_operator(std::string_view command) {
@@ -88,10 +88,10 @@ std::optional<rpc_error> allow_list::check(const execute_params& p) const {
   // passed; refuse anything that could chain or redirect.
   if (auto op = find_operator(command))
     return make_error(error_code::command_not_allowed,
-                      "Command '" + command
-                        + "' is not allowed: shell control operator '"
-                        + std::string{display(*op)}
-                        + "' is not permitted when ALLOWED_COMMANDS is set");
+                      "Command '" + command +
+                          "' is not allowed: shell control operator '" +
+                          std::string{display(*op)} +
+                          "' is not permitted when ALLOWED_COMMANDS is set");
   return std::nullopt;
 }
 

@@ -7,8 +7,8 @@ namespace actorexec::protocol {
 
 namespace {
 
-constexpr char alphabet[]
-  = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr char alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// Maps a character to its 6-bit value, or to 0xFF when it is not part of
 /// the alphabet (padding included).

@@ -1,7 +1,6 @@
 #include "protocol/messages.hpp"
 
 #include <cmath>
-#include <cstring>
 #include <exception>
 #include <optional>
 #include <string>
@@ -29,13 +28,19 @@ const char* to_string(stream_kind kind) {
 
 namespace {
 
-std::string to_std(const json::string& s) { return {s.data(), s.size()}; }
+std::string to_std(const json::string& s) {
+  return {s.data(), s.size()};
+}
 
-std::string_view view_of(const json::string& s) { return {s.data(), s.size()}; }
+std::string_view view_of(const json::string& s) {
+  return {s.data(), s.size()};
+}
 
 /// Whether `s` holds a NUL byte, which the exec layer would silently
 /// truncate at.
-bool has_nul(std::string_view s) { return s.find('\0') != s.npos; }
+bool has_nul(std::string_view s) {
+  return s.find('\0') != s.npos;
+}
 
 bool is_blank(std::string_view s) {
   return s.find_first_not_of(" \t\n\r\v\f") == s.npos;
@@ -141,8 +146,8 @@ public:
       return 0;
     if (v->is_string() && v->get_string() == second)
       return 1;
-    invalid(quoted(key) + " must be \"" + std::string{first} + "\" or \""
-            + std::string{second} + "\"");
+    invalid(quoted(key) + " must be \"" + std::string{first} + "\" or \"" +
+            std::string{second} + "\"");
     return std::nullopt;
   }
 
@@ -203,8 +208,8 @@ parse_env(params_reader& r, const json::value& v) {
     std::string_view name{kv.key().data(), kv.key().size()};
     auto value = view_of(kv.value().get_string());
     // execve() cannot express these; refuse rather than pass a mangled name.
-    if (name.empty() || name.find('=') != name.npos || has_nul(name)
-        || has_nul(value))
+    if (name.empty() || name.find('=') != name.npos || has_nul(name) ||
+        has_nul(value))
       r.invalid("'env' names must be non-empty and contain no '=', and no "
                 "name or value may contain NUL");
     env.emplace_back(std::string{name}, std::string{value});
@@ -237,8 +242,8 @@ execute_params parse_execute(params_reader& r) {
   if (r.choice("on_overflow", "block", "drop_oldest").value_or(0) == 1)
     p.on_overflow = overflow_policy::drop_oldest;
   // Checked last: the params are well-formed, the command is just empty.
-  if ((p.command && is_blank(*p.command))
-      || (!p.argv.empty() && p.argv.front().empty()))
+  if ((p.command && is_blank(*p.command)) ||
+      (!p.argv.empty() && p.argv.front().empty()))
     r.fail(error_code::command_not_allowed, "Command cannot be empty");
   return p;
 }
@@ -321,16 +326,16 @@ request_params no_params(params_reader&) {
 }
 
 constexpr method_entry methods[] = {
-  {"execute", true, parse_as<parse_execute>},
-  {"control", true, parse_as<parse_control>},
-  {"input", true, parse_as<parse_input>},
-  {"status", false, no_params<status_params>},
-  {"ack", true, parse_as<parse_ack>},
-  {"resume", true, parse_as<parse_resume>},
-  {"detach", false, no_params<detach_params>},
-  {"ping", false, no_params<ping_params>},
-  {"pong", false, no_params<pong_params>},
-  {"hook_status", false, no_params<hook_status_params>},
+    {"execute", true, parse_as<parse_execute>},
+    {"control", true, parse_as<parse_control>},
+    {"input", true, parse_as<parse_input>},
+    {"status", false, no_params<status_params>},
+    {"ack", true, parse_as<parse_ack>},
+    {"resume", true, parse_as<parse_resume>},
+    {"detach", false, no_params<detach_params>},
+    {"ping", false, no_params<ping_params>},
+    {"pong", false, no_params<pong_params>},
+    {"hook_status", false, no_params<hook_status_params>},
 };
 
 const method_entry* find_method(std::string_view name) {
@@ -424,8 +429,7 @@ decode_result decode(std::string_view text) {
     boost::system::error_code ec;
     auto v = json::parse(json::string_view{text.data(), text.size()}, ec);
     if (ec)
-      return error_result(std::nullopt, error_code::parse_error,
-                          "Parse error");
+      return error_result(std::nullopt, error_code::parse_error, "Parse error");
     return decode_value(v);
   } catch (const std::exception&) {
     // Only allocation failure can get here; answer rather than crash.

@@ -37,8 +37,8 @@ constexpr bool has_byte_below(std::uint64_t w, std::uint8_t n) {
 inline bool block_needs_escape(const char* p) {
   std::uint64_t w;
   std::memcpy(&w, p, sizeof(w));
-  return has_byte_below(w, 0x20) || has_zero_byte(w ^ (ones * '"'))
-         || has_zero_byte(w ^ (ones * '\\'));
+  return has_byte_below(w, 0x20) || has_zero_byte(w ^ (ones * '"')) ||
+         has_zero_byte(w ^ (ones * '\\'));
 }
 
 inline bool needs_escape(unsigned char c) {
@@ -47,32 +47,32 @@ inline bool needs_escape(unsigned char c) {
 
 void append_escape(std::string& out, unsigned char c) {
   switch (c) {
-    case '"':
-      out += "\\\"";
-      return;
-    case '\\':
-      out += "\\\\";
-      return;
-    case '\n':
-      out += "\\n";
-      return;
-    case '\r':
-      out += "\\r";
-      return;
-    case '\t':
-      out += "\\t";
-      return;
-    case '\b':
-      out += "\\b";
-      return;
-    case '\f':
-      out += "\\f";
-      return;
-    default: {
-      constexpr char hex[] = "0123456789abcdef";
-      char buf[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
-      out.append(buf, sizeof(buf));
-    }
+  case '"':
+    out += "\\\"";
+    return;
+  case '\\':
+    out += "\\\\";
+    return;
+  case '\n':
+    out += "\\n";
+    return;
+  case '\r':
+    out += "\\r";
+    return;
+  case '\t':
+    out += "\\t";
+    return;
+  case '\b':
+    out += "\\b";
+    return;
+  case '\f':
+    out += "\\f";
+    return;
+  default: {
+    constexpr char hex[] = "0123456789abcdef";
+    char buf[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
+    out.append(buf, sizeof(buf));
+  }
   }
 }
 
@@ -133,7 +133,9 @@ void append_notification_start(std::string& out, std::string_view method) {
   out += R"(,"params":{)";
 }
 
-void append_notification_end(std::string& out) { out += "}}"; }
+void append_notification_end(std::string& out) {
+  out += "}}";
+}
 
 void append_id(std::string& out, const request_id& id) {
   if (!id)
@@ -234,8 +236,8 @@ std::string encode_connected(std::string_view session_id,
 std::string encode_output(stream_kind stream, const output_piece& piece,
                           std::uint64_t seq) {
   // Hot path: one allocation in the common case (no escapes), no DOM.
-  constexpr std::string_view head
-    = R"({"jsonrpc":"2.0","method":"process.output","params":{"type":")";
+  constexpr std::string_view head =
+      R"({"jsonrpc":"2.0","method":"process.output","params":{"type":")";
   std::string out;
   out.reserve(head.size() + piece.data.size() + 128);
   out += head;
@@ -310,8 +312,7 @@ std::string encode_process_error(std::string_view error, std::uint64_t seq) {
 }
 
 std::string encode_stream_gap(stream_kind stream, std::uint64_t dropped_bytes,
-                              std::uint64_t dropped_frames,
-                              std::uint64_t seq) {
+                              std::uint64_t dropped_frames, std::uint64_t seq) {
   std::string out;
   append_notification_start(out, "stream.gap");
   append_key(out, "type");

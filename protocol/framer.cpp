@@ -10,8 +10,7 @@ namespace actorexec::protocol {
 
 namespace {
 
-/// Capacity above which the line buffer is released once a line is out, so
-/// that one long line does not pin megabytes for the rest of the stream.
+/// Capacity above which the line buffer is released once a line is out.
 constexpr std::size_t keep_capacity = 64 * 1024;
 
 /// A piece carrying `bytes`: as text when they are valid UTF-8, else as
@@ -29,6 +28,9 @@ output_piece make_piece(std::string_view bytes) {
 
 /// Position just past the first newline of `s`, or npos.
 std::size_t line_end(std::string_view s) {
+  // An empty view may have a null data(), which memchr must not see.
+  if (s.empty())
+    return std::string_view::npos;
   auto p = static_cast<const char*>(std::memchr(s.data(), '\n', s.size()));
   return p == nullptr ? std::string_view::npos : p - s.data() + 1;
 }
@@ -71,7 +73,7 @@ std::string piece_bytes(const output_piece& piece) {
 }
 
 output_framer::output_framer(framing_mode mode, framer_limits limits)
-  : mode_(mode), limits_(limits) {
+    : mode_(mode), limits_(limits) {
   // A piece must be able to hold at least one character (up to 4 bytes).
   limits_.max_line_chars = std::max<std::size_t>(limits_.max_line_chars, 1);
   limits_.max_chunk_bytes = std::max<std::size_t>(limits_.max_chunk_bytes, 4);
@@ -81,21 +83,30 @@ void output_framer::feed(std::string_view bytes,
                          std::vector<output_piece>& out) {
   if (bytes.empty())
     return;
-  if (mode_ == framing_mode::chunks) {
-    if (pending_.empty()) {
-      // Common case: nothing held back, cut straight from the caller's
-      // buffer and keep only an incomplete trailing character.
-      auto end = utf8_complete_prefix(bytes);
-      cut_chunks(bytes, end, limits_.max_chunk_bytes, out);
-      pending_.assign(bytes.substr(end));
-    } else {
-      pending_.append(bytes);
-      emit_chunks(false, out);
-    }
+  if (mode_ == framing_mode::chunks)
+    feed_chunks(bytes, out);
+  else
+    feed_lines(bytes, out);
+}
+
+void output_framer::feed_chunks(std::string_view bytes,
+                                std::vector<output_piece>& out) {
+  if (!pending_.empty()) {
+    pending_.append(bytes);
+    emit_chunks(false, out);
     return;
   }
-  // Lines mode: complete the held-back line first, then emit every complete
-  // line straight from `bytes`, then hold back the unterminated rest.
+  // Common case: nothing held back, so cut straight from the caller's
+  // buffer and keep only an incomplete trailing character.
+  auto end = utf8_complete_prefix(bytes);
+  cut_chunks(bytes, end, limits_.max_chunk_bytes, out);
+  pending_.assign(bytes.substr(end));
+}
+
+void output_framer::feed_lines(std::string_view bytes,
+                               std::vector<output_piece>& out) {
+  // Complete the held-back line first, then emit every complete line
+  // straight from `bytes`, then hold back the unterminated rest.
   if (!pending_.empty()) {
     auto n = line_end(bytes);
     if (n == std::string_view::npos) {
@@ -104,7 +115,7 @@ void output_framer::feed(std::string_view bytes,
     } else {
       pending_.append(bytes.substr(0, n));
       emit_line(pending_, false, out);
-      pending_.clear();
+      release_pending();
       bytes.remove_prefix(n);
     }
   }
@@ -116,7 +127,12 @@ void output_framer::feed(std::string_view bytes,
   pending_.append(bytes);
   if (pending_.size() > limits_.max_pending_bytes)
     flush_long_line(out);
-  else if (pending_.empty() && pending_.capacity() > keep_capacity)
+}
+
+void output_framer::release_pending() {
+  pending_.clear();
+  // One long line must not pin megabytes for the rest of the stream.
+  if (pending_.capacity() > keep_capacity)
     std::string{}.swap(pending_);
 }
 
@@ -125,18 +141,16 @@ void output_framer::finish(std::vector<output_piece>& out) {
     emit_chunks(true, out);
   else if (!pending_.empty())
     emit_line(pending_, false, out);
-  std::string{}.swap(pending_);
+  release_pending();
 }
 
 void output_framer::emit_line(std::string_view line, bool continues,
                               std::vector<output_piece>& out) {
-  // The newline does not count toward the limit: a line of exactly
-  // max_line_chars characters plus "\n" is one frame.
-  auto text = line;
-  if (!text.empty() && text.back() == '\n')
-    text.remove_suffix(1);
+  // The newline counts toward the limit, as it did in the original service
+  // (the length of the line as read): max_line_chars characters plus "\n"
+  // make two frames, the second holding just the newline.
   // Fast path: fewer bytes than the limit means fewer characters too.
-  if (text.size() <= limits_.max_line_chars) {
+  if (line.size() <= limits_.max_line_chars) {
     out.push_back(make_piece(line));
     out.back().truncated = continues;
     return;
@@ -144,12 +158,10 @@ void output_framer::emit_line(std::string_view line, bool continues,
   auto first = out.size();
   std::size_t pos = 0;
   do {
-    auto n = utf8_offset_of_char(text.substr(pos), limits_.max_line_chars);
-    // The last piece carries the newline as well.
-    auto len = pos + n == text.size() ? line.size() - pos : n;
-    out.push_back(make_piece(line.substr(pos, len)));
-    pos += len;
-  } while (pos < text.size());
+    auto n = utf8_offset_of_char(line.substr(pos), limits_.max_line_chars);
+    out.push_back(make_piece(line.substr(pos, n)));
+    pos += n;
+  } while (pos < line.size());
   auto total = static_cast<std::uint32_t>(out.size() - first);
   for (std::uint32_t i = 0; i < total; ++i) {
     auto& piece = out[first + i];

@@ -59,11 +59,15 @@ public:
   std::size_t pending() const { return pending_.size(); }
 
 private:
+  void feed_lines(std::string_view bytes, std::vector<output_piece>& out);
+  void feed_chunks(std::string_view bytes, std::vector<output_piece>& out);
   void emit_line(std::string_view line, bool continues,
                  std::vector<output_piece>& out);
   void emit_chunks(bool at_end, std::vector<output_piece>& out);
   /// Sends part of an unterminated line held back beyond max_pending_bytes.
   void flush_long_line(std::vector<output_piece>& out);
+  /// Empties the held-back bytes, releasing a large buffer.
+  void release_pending();
 
   framing_mode mode_;
   framer_limits limits_;

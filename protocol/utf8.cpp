@@ -19,7 +19,9 @@ inline bool ascii8(const byte* p) {
   return (word & high_bits) == 0;
 }
 
-inline bool is_continuation(byte c) { return (c & 0xC0) == 0x80; }
+inline bool is_continuation(byte c) {
+  return (c & 0xC0) == 0x80;
+}
 
 /// Length of the sequence that lead byte `c` announces; 0 for bytes that
 /// can never start a well-formed sequence (continuations, C0, C1, F5..FF).
@@ -41,16 +43,16 @@ inline std::size_t expected_length(byte c) {
 /// where overlongs, surrogates and code points above U+10FFFF are excluded.
 inline bool second_byte_ok(byte lead, byte c) {
   switch (lead) {
-    case 0xE0:
-      return c >= 0xA0 && c <= 0xBF;
-    case 0xED:
-      return c >= 0x80 && c <= 0x9F;
-    case 0xF0:
-      return c >= 0x90 && c <= 0xBF;
-    case 0xF4:
-      return c >= 0x80 && c <= 0x8F;
-    default:
-      return is_continuation(c);
+  case 0xE0:
+    return c >= 0xA0 && c <= 0xBF;
+  case 0xED:
+    return c >= 0x80 && c <= 0x9F;
+  case 0xF0:
+    return c >= 0x90 && c <= 0xBF;
+  case 0xF4:
+    return c >= 0x80 && c <= 0x8F;
+  default:
+    return is_continuation(c);
   }
 }
 

@@ -29,6 +29,14 @@ What is here:
 
 Nothing here waits without a bound: a broken server fails a test, it never
 hangs it.
+
+Running one file or one test by hand, from a build directory `build`:
+
+  ACTOREXEC_BIN=build/app/actorexec FAKE_CHILD=build/tests/fake_child/fake_child \
+      /usr/bin/python3 tests/integration/test_control.py [CancelTest.test_x]
+
+ACTOREXEC_TEST_LOGS=1 prints each server's stderr tail when it is stopped
+(it is printed anyway when the server crashed or would not stop).
 """
 
 import asyncio
@@ -304,11 +312,14 @@ class Server:
                 timeout)
         if self.port is None:
             rc = self.proc.poll()
+            self.exit_expected = True  # reported here, not again at cleanup
             self.stop()
+            with self._cond:
+                stdout = "".join(self.stdout_lines[-20:])
             raise AssertionError(
                 f"server did not announce 'listening' within {timeout:.0f} s "
                 f"(exit status {rc}); command: {shlex.join(self.command())}\n"
-                f"stderr tail:\n{self.tail()}")
+                f"stderr tail:\n{self.tail()}\nstdout tail:\n{stdout}")
         return self
 
     def _drain_stderr(self, stream):
@@ -543,6 +554,10 @@ AUTO = object()  # request(): pick the next integer id
 NO_ID = object()  # request(): send no id at all
 
 
+class NoFrame(AssertionError):
+    """No frame arrived within the time allowed."""
+
+
 class ServerClosed(AssertionError):
     """The server closed the connection while a frame was awaited."""
 
@@ -596,7 +611,7 @@ class Client:
         try:
             msg = await asyncio.wait_for(self.ws.recv(), timeout)
         except asyncio.TimeoutError:
-            raise AssertionError(
+            raise NoFrame(
                 f"no frame within {timeout:.1f} s; last frames: "
                 f"{[_brief(f, 150) for f in self.frames[-5:]]}") from None
         except websockets.ConnectionClosed as e:
@@ -662,12 +677,15 @@ class Client:
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(
+            try:
+                if left <= 0:
+                    raise NoFrame()
+                f = await self._recv(left)
+            except NoFrame:
+                raise NoFrame(
                     f"timed out after {timeout:.1f} s waiting for "
                     f"{what or 'a matching frame'}; last frames: "
-                    f"{[_brief(f, 150) for f in self.frames[-8:]]}")
-            f = await self._recv(left)
+                    f"{[_brief(f, 150) for f in self.frames[-8:]]}") from None
             if matches(f):
                 return f
             self.backlog.append(f)
@@ -689,9 +707,7 @@ class Client:
                 return seen
             try:
                 frame = await self._recv(left)
-            except ServerClosed:
-                raise
-            except AssertionError:  # no frame within the window
+            except NoFrame:  # nothing more within the window
                 return seen
             self.backlog.append(frame)
             seen.append(frame)
@@ -704,13 +720,15 @@ class Client:
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
-            if left <= 0:
+            try:
+                if left <= 0:
+                    raise NoFrame()
+                frames.append(await self._recv(left))
+            except NoFrame:
                 raise AssertionError(
                     f"connection still open after {timeout:.1f} s; frames: "
-                    f"{[_brief(f, 150) for f in frames[-5:]]}")
-            try:
-                frames.append(await self._recv(left))
-            except ServerClosed as e:
+                    f"{[_brief(f, 150) for f in frames[-5:]]}") from None
+            except ServerClosed:
                 await asyncio.wait_for(self.ws.wait_closed(), left + 5)
                 return (self.ws.close_code, self.ws.close_reason), frames
 
@@ -912,6 +930,9 @@ class RawWebSocket:
             payload = await self.reader.readexactly(n)
         except (asyncio.IncompleteReadError, ConnectionResetError):
             return None
+        except asyncio.TimeoutError:
+            raise NoFrame(f"raw client: no frame within {timeout:.1f} s") \
+                from None
         if mask:
             payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
         return bool(head[0] & 0x80), head[0] & 0x0F, payload
@@ -971,6 +992,11 @@ class ServerTestCase(unittest.IsolatedAsyncioTestCase):
     start_server_in_setup = True
 
     async def asyncSetUp(self):
+        # IsolatedAsyncioTestCase runs its loop in debug mode, which slows
+        # the throughput tests and warns about the (deliberately) blocking
+        # server start and HTTP calls.
+        asyncio.get_running_loop().set_debug(False)
+        await asyncio.sleep(0)  # the next step runs without debug checks
         self.clients = []
         self.servers = []
         self.extra_pgids = set()

@@ -11,9 +11,9 @@ import re
 import time
 import unittest
 
-from harness import (RawWebSocket, ServerTestCase, async_wait_until, children_of, fake_cmd,
-                     fd_count, main, pid_alive, processes_in_group,
-                     wait_group_gone)
+from harness import (RawWebSocket, ServerTestCase, async_wait_until,
+                     children_of, fake_cmd, fd_count, main, pid_alive,
+                     processes_in_group, wait_group_gone)
 
 STUBBORN = ("--ignore-term", "--grandchildren", 3, "--print-pid",
             "--sleep-ms", 60000)
@@ -155,7 +155,10 @@ class ShutdownTest(ServerTestCase):
 class LeakTest(ServerTestCase):
     async def test_no_zombies_or_descriptor_leaks(self):
         c = await self.connect()
-        await c.run({"command": "true"})  # warm up lazily created resources
+        # Warm up: the server may create descriptors lazily (threads, event
+        # fds) during its first processes; a leak grows without bound.
+        for _ in range(20):
+            await c.run({"command": "echo warm-up; echo warm-up >&2"})
         baseline = fd_count(self.server.pid)
         for i in range(20):
             run = await c.run({"command": f"echo {i}; echo {i} >&2"})

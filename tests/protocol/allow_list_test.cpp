@@ -33,8 +33,8 @@ std::string refusal(const allow_list& list, const execute_params& p) {
 }
 
 std::string op_message(const std::string& command, const std::string& op) {
-  return "Command '" + command + "' is not allowed: shell control operator '"
-         + op + "' is not permitted when ALLOWED_COMMANDS is set";
+  return "Command '" + command + "' is not allowed: shell control operator '" +
+         op + "' is not permitted when ALLOWED_COMMANDS is set";
 }
 
 } // namespace
@@ -64,12 +64,14 @@ BOOST_AUTO_TEST_CASE(argv_executable_must_be_listed_exactly) {
   auto list = allow_list::parse("echo,python3");
   BOOST_TEST(refusal(list, exec({"echo", "a; rm -rf x", "$(id)"})) == "");
   BOOST_TEST(refusal(list, exec({"python3"})) == "");
-  BOOST_TEST(refusal(list, exec({"rm", "-rf", "x"}))
-             == "Command 'rm' is not allowed");
-  BOOST_TEST(refusal(list, exec({"/bin/echo"}))
-             == "Command '/bin/echo' is not allowed");
-  BOOST_TEST(refusal(list, exec({"python"})) == "Command 'python' is not allowed");
-  BOOST_TEST(refusal(list, exec({"echo "})) == "Command 'echo ' is not allowed");
+  BOOST_TEST(refusal(list, exec({"rm", "-rf", "x"})) ==
+             "Command 'rm' is not allowed");
+  BOOST_TEST(refusal(list, exec({"/bin/echo"})) ==
+             "Command '/bin/echo' is not allowed");
+  BOOST_TEST(refusal(list, exec({"python"})) ==
+             "Command 'python' is not allowed");
+  BOOST_TEST(refusal(list, exec({"echo "})) ==
+             "Command 'echo ' is not allowed");
 }
 
 BOOST_AUTO_TEST_CASE(command_first_word_must_be_listed) {
@@ -78,11 +80,11 @@ BOOST_AUTO_TEST_CASE(command_first_word_must_be_listed) {
   BOOST_TEST(refusal(list, shell("  \tls -la")) == "");
   BOOST_TEST(refusal(list, shell("ls")) == "");
   BOOST_TEST(refusal(list, shell("rm -rf x")) == "Command 'rm' is not allowed");
-  BOOST_TEST(refusal(list, shell("FOO=1 echo x"))
-             == "Command 'FOO=1' is not allowed");
+  BOOST_TEST(refusal(list, shell("FOO=1 echo x")) ==
+             "Command 'FOO=1' is not allowed");
   BOOST_TEST(refusal(list, shell("echox")) == "Command 'echox' is not allowed");
-  BOOST_TEST(refusal(list, shell("/bin/ls"))
-             == "Command '/bin/ls' is not allowed");
+  BOOST_TEST(refusal(list, shell("/bin/ls")) ==
+             "Command '/bin/ls' is not allowed");
 }
 
 BOOST_AUTO_TEST_CASE(command_with_shell_operators_is_refused) {
@@ -92,29 +94,33 @@ BOOST_AUTO_TEST_CASE(command_with_shell_operators_is_refused) {
     std::string op;
   };
   std::vector<example> examples{
-    {"echo ok; rm -rf x", ";"},   {"echo ok && rm -rf x", "&"},
-    {"echo ok & rm -rf x", "&"},  {"echo ok | sh", "|"},
-    {"echo ok || rm x", "|"},     {"echo $(rm -rf x)", "$("},
-    {"echo `rm -rf x`", "`"},     {"echo ok\nrm -rf x", "\\n"},
-    {"echo ok > /etc/passwd", ">"}, {"echo ok >> f", ">"},
-    {"echo < /etc/shadow", "<"},  {"echo a; b | c", ";"},
-    {"echo a | b; c", "|"},
+      {"echo ok; rm -rf x", ";"},     {"echo ok && rm -rf x", "&"},
+      {"echo ok & rm -rf x", "&"},    {"echo ok | sh", "|"},
+      {"echo ok || rm x", "|"},       {"echo $(rm -rf x)", "$("},
+      {"echo `rm -rf x`", "`"},       {"echo ok\nrm -rf x", "\\n"},
+      {"echo ok > /etc/passwd", ">"}, {"echo ok >> f", ">"},
+      {"echo < /etc/shadow", "<"},    {"echo a; b | c", ";"},
+      {"echo a | b; c", "|"},
   };
   for (const auto& ex : examples)
-    BOOST_TEST(refusal(list, shell(ex.command)) == op_message(ex.command, ex.op),
+    BOOST_TEST(refusal(list, shell(ex.command)) ==
+                   op_message(ex.command, ex.op),
                ex.command);
 }
 
 BOOST_AUTO_TEST_CASE(harmless_shell_syntax_passes) {
   auto list = allow_list::parse("echo");
-  BOOST_TEST(refusal(list, shell("echo $HOME 'quoted' \"double\" 1+1=2")) == "");
+  BOOST_TEST(refusal(list, shell("echo $HOME 'quoted' \"double\" 1+1=2")) ==
+             "");
   BOOST_TEST(refusal(list, shell("echo ${HOME}")) == "");
 }
 
 BOOST_AUTO_TEST_CASE(unlisted_word_is_reported_before_operators) {
   auto list = allow_list::parse("echo");
-  BOOST_TEST(refusal(list, shell("rm x; echo y")) == "Command 'rm' is not allowed");
-  BOOST_TEST(refusal(list, shell("echo;rm")) == "Command 'echo;rm' is not allowed");
+  BOOST_TEST(refusal(list, shell("rm x; echo y")) ==
+             "Command 'rm' is not allowed");
+  BOOST_TEST(refusal(list, shell("echo;rm")) ==
+             "Command 'echo;rm' is not allowed");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

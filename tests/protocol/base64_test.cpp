@@ -36,15 +36,15 @@ BOOST_AUTO_TEST_CASE(binary_bytes) {
 }
 
 BOOST_AUTO_TEST_CASE(rejects_invalid_text) {
-  BOOST_TEST(!base64_decode("Zg"));         // missing padding
-  BOOST_TEST(!base64_decode("Zg="));        // length not a multiple of 4
-  BOOST_TEST(!base64_decode("Z==="));       // too much padding
+  BOOST_TEST(!base64_decode("Zg"));   // missing padding
+  BOOST_TEST(!base64_decode("Zg="));  // length not a multiple of 4
+  BOOST_TEST(!base64_decode("Z===")); // too much padding
   BOOST_TEST(!base64_decode("===="));
-  BOOST_TEST(!base64_decode("Zg==Zg=="));   // padding in the middle
+  BOOST_TEST(!base64_decode("Zg==Zg==")); // padding in the middle
   BOOST_TEST(!base64_decode("Z=g="));
-  BOOST_TEST(!base64_decode("Zm9v YmFy"));  // whitespace
+  BOOST_TEST(!base64_decode("Zm9v YmFy")); // whitespace
   BOOST_TEST(!base64_decode("Zm9v\nYmFy"));
-  BOOST_TEST(!base64_decode("Zm9-"));       // base64url alphabet
+  BOOST_TEST(!base64_decode("Zm9-")); // base64url alphabet
   BOOST_TEST(!base64_decode("Zm9_"));
   BOOST_TEST(!base64_decode("\xC3\xA9\xC3\xA9"));
   BOOST_TEST(!base64_decode("Zm9v\0\0\0\0"s));

@@ -19,9 +19,9 @@ namespace {
 request ok(const std::string& text) {
   auto r = decode(text);
   BOOST_TEST_INFO("frame: " << text);
-  BOOST_REQUIRE_MESSAGE(r.req.has_value(),
-                        "unexpected error: "
-                          << (r.error ? r.error->message : "(none)"));
+  BOOST_REQUIRE_MESSAGE(
+      r.req.has_value(),
+      "unexpected error: " << (r.error ? r.error->message : "(none)"));
   BOOST_TEST(!r.error);
   BOOST_TEST(!r.ignore);
   return *r.req;
@@ -43,8 +43,8 @@ decode_result err(const std::string& text, int code,
 
 /// An `execute` frame with id 1 and the given params members.
 std::string execute(const std::string& members) {
-  return R"({"jsonrpc":"2.0","id":1,"method":"execute","params":{)" + members
-         + "}}";
+  return R"({"jsonrpc":"2.0","id":1,"method":"execute","params":{)" + members +
+         "}}";
 }
 
 execute_params exec_ok(const std::string& members) {
@@ -62,15 +62,16 @@ void invalid_exec(const std::string& members, const std::string& what) {
 }
 
 std::string with_params(const std::string& method, const std::string& members) {
-  return R"({"jsonrpc":"2.0","id":"x","method":")" + method
-         + R"(","params":{)" + members + "}}";
+  return R"({"jsonrpc":"2.0","id":"x","method":")" + method +
+         R"(","params":{)" + members + "}}";
 }
 
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(protocol_decode)
 
-// -- envelope ------------------------------------------------------------------
+// -- envelope
+// ------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(parse_error_has_no_id) {
   for (auto text : {"", "{", "not json", R"({"id":1,"method":"ping")",
@@ -87,9 +88,8 @@ BOOST_AUTO_TEST_CASE(invalid_utf8_in_json_is_a_parse_error) {
 }
 
 BOOST_AUTO_TEST_CASE(deep_nesting_is_a_parse_error) {
-  std::string text = R"({"id":1,"method":"ping","params":)"
-                     + std::string(10000, '[') + std::string(10000, ']')
-                     + "}";
+  std::string text = R"({"id":1,"method":"ping","params":)" +
+                     std::string(10000, '[') + std::string(10000, ']') + "}";
   err(text, -32700, "Parse error");
 }
 
@@ -116,8 +116,8 @@ BOOST_AUTO_TEST_CASE(string_and_integer_ids_are_kept_exactly) {
   BOOST_TEST(*r.id == *r.req->id);
   for (auto id : {"0", "-7", "42", "9223372036854775807",
                   "18446744073709551615", "-9223372036854775808"}) {
-    auto text = R"({"jsonrpc":"2.0","id":)" + std::string{id}
-                + R"(,"method":"ping"})";
+    auto text =
+        R"({"jsonrpc":"2.0","id":)" + std::string{id} + R"(,"method":"ping"})";
     auto req = ok(text);
     BOOST_REQUIRE(req.id);
     BOOST_TEST(json::serialize(*req.id) == id);
@@ -136,8 +136,8 @@ BOOST_AUTO_TEST_CASE(absent_id_stays_absent) {
 BOOST_AUTO_TEST_CASE(other_ids_are_invalid_requests_without_id) {
   for (auto id : {"1.5", "1.0", "1e3", "null", "true", "false", "{}", "[1]",
                   "{\"a\":1}", "99999999999999999999999"}) {
-    auto text = R"({"jsonrpc":"2.0","id":)" + std::string{id}
-                + R"(,"method":"ping"})";
+    auto text =
+        R"({"jsonrpc":"2.0","id":)" + std::string{id} + R"(,"method":"ping"})";
     auto r = err(text, -32600,
                  "Invalid request: 'id' must be a string or an integer");
     BOOST_TEST(!r.id, text);
@@ -147,7 +147,8 @@ BOOST_AUTO_TEST_CASE(other_ids_are_invalid_requests_without_id) {
 BOOST_AUTO_TEST_CASE(jsonrpc_member_is_optional_but_must_be_2_0) {
   BOOST_TEST(ok(R"({"id":1,"method":"ping"})").method == "ping");
   for (auto v : {"\"1.0\"", "2.0", "\"2\"", "null", "\"\""}) {
-    auto text = R"({"jsonrpc":)" + std::string{v} + R"(,"id":3,"method":"ping"})";
+    auto text =
+        R"({"jsonrpc":)" + std::string{v} + R"(,"id":3,"method":"ping"})";
     auto r = err(text, -32600, R"(Invalid request: 'jsonrpc' must be "2.0")");
     BOOST_REQUIRE(r.id);
     BOOST_TEST(*r.id == json::value(3));
@@ -199,15 +200,15 @@ BOOST_AUTO_TEST_CASE(unknown_notification_is_ignored) {
 
 BOOST_AUTO_TEST_CASE(known_methods_without_params) {
   BOOST_TEST(std::holds_alternative<status_params>(
-    ok(R"({"id":1,"method":"status"})").params));
+      ok(R"({"id":1,"method":"status"})").params));
   BOOST_TEST(std::holds_alternative<detach_params>(
-    ok(R"({"id":1,"method":"detach"})").params));
+      ok(R"({"id":1,"method":"detach"})").params));
   BOOST_TEST(std::holds_alternative<ping_params>(
-    ok(R"({"id":1,"method":"ping"})").params));
+      ok(R"({"id":1,"method":"ping"})").params));
   BOOST_TEST(std::holds_alternative<pong_params>(
-    ok(R"({"method":"pong","params":{"timestamp":1.5}})").params));
+      ok(R"({"method":"pong","params":{"timestamp":1.5}})").params));
   BOOST_TEST(std::holds_alternative<hook_status_params>(
-    ok(R"({"id":1,"method":"hook_status"})").params));
+      ok(R"({"id":1,"method":"hook_status"})").params));
 }
 
 BOOST_AUTO_TEST_CASE(ignored_params_may_have_any_type) {
@@ -221,8 +222,8 @@ BOOST_AUTO_TEST_CASE(ignored_params_may_have_any_type) {
 BOOST_AUTO_TEST_CASE(params_must_be_an_object_where_they_matter) {
   for (auto method : {"execute", "control", "input", "ack", "resume"}) {
     for (auto params : {"[]", "[1]", "\"x\"", "3", "true"}) {
-      auto text = R"({"id":1,"method":")" + std::string{method}
-                  + R"(","params":)" + params + "}";
+      auto text = R"({"id":1,"method":")" + std::string{method} +
+                  R"(","params":)" + params + "}";
       auto r = err(text, -32602, "Invalid params: 'params' must be an object");
       BOOST_TEST(*r.id == json::value(1));
     }
@@ -239,7 +240,8 @@ BOOST_AUTO_TEST_CASE(notification_errors_have_no_id) {
   BOOST_TEST(!r.id);
 }
 
-// -- execute -------------------------------------------------------------------
+// -- execute
+// -------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(execute_command_with_defaults) {
   auto req = ok(R"({"jsonrpc":"2.0","id":1,"method":"execute",
@@ -270,7 +272,7 @@ BOOST_AUTO_TEST_CASE(execute_argv_with_every_option) {
   BOOST_TEST(p.idle_timeout.value() == 3.0);
   BOOST_TEST(p.cwd.value() == "/tmp");
   std::vector<std::pair<std::string, std::string>> env{
-    {"B", "2"}, {"A", "1"}, {"EMPTY", ""}};
+      {"B", "2"}, {"A", "1"}, {"EMPTY", ""}};
   BOOST_TEST((p.env == env)); // request order is kept
   BOOST_TEST(p.stdin_pipe);
   BOOST_TEST((p.framing == framing_mode::chunks));
@@ -308,7 +310,8 @@ BOOST_AUTO_TEST_CASE(execute_needs_exactly_one_of_command_and_argv) {
 
 BOOST_AUTO_TEST_CASE(execute_command_type) {
   for (auto v : {"1", "true", "[\"ls\"]", "{}"})
-    invalid_exec(R"("command":)" + std::string{v}, "'command' must be a string");
+    invalid_exec(R"("command":)" + std::string{v},
+                 "'command' must be a string");
 }
 
 BOOST_AUTO_TEST_CASE(execute_argv_type) {
@@ -334,13 +337,13 @@ BOOST_AUTO_TEST_CASE(execute_type_errors_come_before_emptiness) {
 
 BOOST_AUTO_TEST_CASE(execute_timeouts) {
   BOOST_TEST(exec_ok(R"("command":"x","timeout":1)").timeout.value() == 1.0);
-  BOOST_TEST(exec_ok(R"("command":"x","timeout":0.001)").timeout.value()
-             == 0.001);
-  BOOST_TEST(exec_ok(R"("command":"x","timeout":1e3)").timeout.value()
-             == 1000.0);
+  BOOST_TEST(exec_ok(R"("command":"x","timeout":0.001)").timeout.value() ==
+             0.001);
+  BOOST_TEST(exec_ok(R"("command":"x","timeout":1e3)").timeout.value() ==
+             1000.0);
   for (auto key : {"timeout", "idle_timeout"}) {
-    for (auto v : {"0", "-1", "-0.5", "0.0", "\"10\"", "true", "[]", "{}",
-                   "1e999"}) {
+    for (auto v :
+         {"0", "-1", "-0.5", "0.0", "\"10\"", "true", "[]", "{}", "1e999"}) {
       invalid_exec(R"("command":"x",")" + std::string{key} + "\":" + v,
                    "'" + std::string{key} + "' must be a positive number");
     }
@@ -402,7 +405,8 @@ BOOST_AUTO_TEST_CASE(execute_keeps_unicode_commands) {
   BOOST_TEST(*p.command == "echo \xC3\xA9 \xF0\x9F\x98\x80");
 }
 
-// -- control -------------------------------------------------------------------
+// -- control
+// -------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(control_types_any_case) {
   struct example {
@@ -417,50 +421,51 @@ BOOST_AUTO_TEST_CASE(control_types_any_case) {
                   example{"CANCEL", control_type::cancel},
                   example{"cancel", control_type::cancel},
                   example{"cAnCeL", control_type::cancel}}) {
-    auto req = ok(with_params("control", R"("type":")" + std::string{ex.type}
-                                           + "\""));
+    auto req =
+        ok(with_params("control", R"("type":")" + std::string{ex.type} + "\""));
     BOOST_TEST((std::get<control_params>(req.params).type == ex.expected));
   }
 }
 
 BOOST_AUTO_TEST_CASE(control_bad_type) {
   const auto msg = "Invalid params: 'type' must be PAUSE, RESUME or CANCEL"s;
-  for (auto v : {R"("type":"STOP")", R"("type":"")", R"("type":1)",
-                 R"("type":null)", R"("type":["PAUSE"])", "",
-                 R"("type":"PAUSE ")", R"("type":"kill")"}) {
+  for (auto v :
+       {R"("type":"STOP")", R"("type":"")", R"("type":1)", R"("type":null)",
+        R"("type":["PAUSE"])", "", R"("type":"PAUSE ")", R"("type":"kill")"}) {
     auto r = err(with_params("control", v), -32602, msg);
     BOOST_TEST(r.id->get_string() == "x");
   }
   err(R"({"id":1,"method":"control"})", -32602, msg);
 }
 
-// -- input ---------------------------------------------------------------------
+// -- input
+// ---------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(input_utf8) {
   auto p = std::get<input_params>(
-    ok(with_params("input", R"("data":"hello\n")")).params);
+      ok(with_params("input", R"("data":"hello\n")")).params);
   BOOST_TEST(p.data == "hello\n");
   BOOST_TEST(!p.eof);
   p = std::get<input_params>(
-    ok(with_params("input", R"("data":"x","encoding":"utf8","eof":false)"))
-      .params);
+      ok(with_params("input", R"("data":"x","encoding":"utf8","eof":false)"))
+          .params);
   BOOST_TEST(p.data == "x");
 }
 
 BOOST_AUTO_TEST_CASE(input_base64_is_decoded) {
   auto p = std::get<input_params>(
-    ok(with_params("input", R"("data":"AP8K","encoding":"base64")")).params);
+      ok(with_params("input", R"("data":"AP8K","encoding":"base64")")).params);
   BOOST_TEST(p.data == "\x00\xFF\n"s);
 }
 
 BOOST_AUTO_TEST_CASE(input_empty_data_with_eof) {
   auto p = std::get<input_params>(
-    ok(with_params("input", R"("data":"","eof":true)")).params);
+      ok(with_params("input", R"("data":"","eof":true)")).params);
   BOOST_TEST(p.data.empty());
   BOOST_TEST(p.eof);
   p = std::get<input_params>(
-    ok(with_params("input", R"("data":"","encoding":"base64","eof":true)"))
-      .params);
+      ok(with_params("input", R"("data":"","encoding":"base64","eof":true)"))
+          .params);
   BOOST_TEST(p.data.empty());
 }
 
@@ -482,13 +487,14 @@ BOOST_AUTO_TEST_CASE(input_errors) {
   bad(R"("data":"AP8","encoding":"base64")", "'data' is not valid base64");
 }
 
-// -- ack and resume ------------------------------------------------------------
+// -- ack and resume
+// ------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(ack_seq) {
   auto seq = [](const std::string& v) {
     return std::get<ack_params>(
-             ok(R"({"method":"ack","params":{"seq":)" + v + "}}").params)
-      .seq;
+               ok(R"({"method":"ack","params":{"seq":)" + v + "}}").params)
+        .seq;
   };
   BOOST_TEST(seq("0") == 0u);
   BOOST_TEST(seq("17") == 17u);
@@ -503,15 +509,16 @@ BOOST_AUTO_TEST_CASE(ack_seq) {
 
 BOOST_AUTO_TEST_CASE(resume_params_decoded) {
   auto p = std::get<resume_params>(
-    ok(with_params("resume",
-                   R"("session_id":"s-1","resume_token":"t0k","last_seq":12)"))
-      .params);
+      ok(with_params(
+             "resume",
+             R"("session_id":"s-1","resume_token":"t0k","last_seq":12)"))
+          .params);
   BOOST_TEST(p.session_id == "s-1");
   BOOST_TEST(p.resume_token == "t0k");
   BOOST_TEST(p.last_seq == 12u);
   p = std::get<resume_params>(
-    ok(with_params("resume", R"("session_id":"s","resume_token":"t")"))
-      .params);
+      ok(with_params("resume", R"("session_id":"s","resume_token":"t")"))
+          .params);
   BOOST_TEST(p.last_seq == 0u);
 }
 
@@ -532,18 +539,19 @@ BOOST_AUTO_TEST_CASE(resume_errors) {
       "'last_seq' must be a non-negative integer");
 }
 
-// -- robustness ----------------------------------------------------------------
+// -- robustness
+// ----------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(never_throws_on_odd_input) {
   std::vector<std::string> frames{
-    "\0"s,
-    std::string(100000, '{'),
-    std::string(1 << 20, ' '),
-    R"({"id":1,"method":"execute","params":{"command":")"
-      + std::string(1 << 20, 'a') + "\"}}",
-    R"({"id":1,"id":2,"method":"ping"})",
-    R"({"id":1,"method":"ping","method":"status"})",
-    "\xEF\xBB\xBF{\"id\":1,\"method\":\"ping\"}",
+      "\0"s,
+      std::string(100000, '{'),
+      std::string(1 << 20, ' '),
+      R"({"id":1,"method":"execute","params":{"command":")" +
+          std::string(1 << 20, 'a') + "\"}}",
+      R"({"id":1,"id":2,"method":"ping"})",
+      R"({"id":1,"method":"ping","method":"status"})",
+      "\xEF\xBB\xBF{\"id\":1,\"method\":\"ping\"}",
   };
   for (const auto& f : frames)
     BOOST_CHECK_NO_THROW(decode(f));

@@ -3,6 +3,7 @@
 
 #include "protocol/encode.hpp"
 
+#include <limits>
 #include <random>
 #include <string>
 
@@ -55,12 +56,13 @@ std::string escaped(std::string_view s) {
 
 BOOST_AUTO_TEST_SUITE(protocol_encode)
 
-// -- responses -----------------------------------------------------------------
+// -- responses
+// -----------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(result_with_integer_id) {
-  same_json(encode_result(json::value(7), json::object{{"status", "started"},
-                                                       {"pid", 12},
-                                                       {"pgid", 12}}),
+  same_json(encode_result(
+                json::value(7),
+                json::object{{"status", "started"}, {"pid", 12}, {"pgid", 12}}),
             R"({"jsonrpc":"2.0","id":7,
                 "result":{"status":"started","pid":12,"pgid":12}})");
 }
@@ -86,9 +88,9 @@ BOOST_AUTO_TEST_CASE(result_without_id_has_no_id_key) {
 }
 
 BOOST_AUTO_TEST_CASE(error_with_null_data) {
-  auto frame = encode_error(json::value("r1"),
-                            make_error(error_code::method_not_found,
-                                       "Unknown method: foo"));
+  auto frame =
+      encode_error(json::value("r1"), make_error(error_code::method_not_found,
+                                                 "Unknown method: foo"));
   same_json(frame, R"({"jsonrpc":"2.0","id":"r1","error":{
                       "code":-32601,"message":"Unknown method: foo",
                       "data":null}})");
@@ -143,8 +145,8 @@ BOOST_AUTO_TEST_CASE(error_message_is_escaped_and_kept_valid) {
   // Invalid UTF-8 in a message cannot break the frame.
   auto bad = make_error(error_code::internal_error, "spawn: \xFF\xC3 x");
   obj = parse(encode_error(json::value(1), bad));
-  BOOST_TEST(obj.at("error").at("message")
-             == "spawn: \xEF\xBF\xBD\xEF\xBF\xBD x");
+  BOOST_TEST(obj.at("error").at("message") ==
+             "spawn: \xEF\xBF\xBD\xEF\xBF\xBD x");
 }
 
 BOOST_AUTO_TEST_CASE(make_error_has_null_data) {
@@ -154,7 +156,8 @@ BOOST_AUTO_TEST_CASE(make_error_has_null_data) {
   BOOST_TEST(e.data.is_null());
 }
 
-// -- notifications -------------------------------------------------------------
+// -- notifications
+// -------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(generic_notification) {
   same_json(encode_notification("custom.event", json::object{{"a", 1}}),
@@ -181,8 +184,8 @@ BOOST_AUTO_TEST_CASE(output_stdout_text) {
             R"({"jsonrpc":"2.0","method":"process.output","params":{
                 "type":"stdout","data":"hello\n","truncated":false,
                 "chunk_index":0,"total_chunks":1,"seq":3}})");
-  auto params = notification(encode_output(stream_kind::out, piece, 3),
-                             "process.output");
+  auto params =
+      notification(encode_output(stream_kind::out, piece, 3), "process.output");
   BOOST_TEST(!params.contains("encoding"));
 }
 
@@ -207,8 +210,8 @@ BOOST_AUTO_TEST_CASE(output_data_round_trips_through_json) {
   all += "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\xE2\x80\xA8\xEF\xBF\xBF";
   output_piece piece;
   piece.data = all;
-  auto params = notification(encode_output(stream_kind::out, piece, 1),
-                             "process.output");
+  auto params =
+      notification(encode_output(stream_kind::out, piece, 1), "process.output");
   BOOST_TEST(params.at("data").as_string() == all);
 }
 
@@ -216,9 +219,9 @@ BOOST_AUTO_TEST_CASE(process_events) {
   for (auto status : {"started", "paused", "resumed", "canceled"}) {
     auto method = "process."s + status;
     auto frame = encode_process_event(method, status, 4242, 4240, 9);
-    same_json(frame, R"({"jsonrpc":"2.0","method":")" + method
-                       + R"(","params":{"status":")" + status
-                       + R"(","pid":4242,"pgid":4240,"exit_code":null,
+    same_json(frame, R"({"jsonrpc":"2.0","method":")" + method +
+                         R"(","params":{"status":")" + status +
+                         R"(","pid":4242,"pgid":4240,"exit_code":null,
                              "error":null,"seq":9}})");
   }
 }
@@ -312,7 +315,8 @@ BOOST_AUTO_TEST_CASE(every_frame_carries_jsonrpc) {
   }
 }
 
-// -- the string escaper --------------------------------------------------------
+// -- the string escaper
+// --------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(escapes_quotes_backslashes_and_controls) {
   BOOST_TEST(escaped("") == R"("")");

@@ -48,13 +48,9 @@ std::string concat(const pieces& ps) {
   return all;
 }
 
-/// Characters of a piece, its newline aside.
+/// Characters of a piece, its newline included.
 std::size_t chars(const output_piece& p) {
-  auto bytes = piece_bytes(p);
-  std::string_view text = bytes;
-  if (!text.empty() && text.back() == '\n')
-    text.remove_suffix(1);
-  return utf8_length(text);
+  return utf8_length(piece_bytes(p));
 }
 
 /// Property checks return the first violation ("" if none) instead of
@@ -160,16 +156,33 @@ std::string check_lines(std::string_view input, const pieces& ps,
 
 #undef EXPECT
 
-// -- random input -----------------------------------------------------------------
+// -- random input
+// -----------------------------------------------------------------
 
 /// Random output of a child: text, newlines, every length of character,
 /// invalid bytes and truncated sequences, and long lines.
 std::string random_output(std::mt19937& rng, std::size_t max_len) {
-  static const std::string_view atoms[] = {
-    "a",  "word ", "\n", "\n", "\r\n", "\t", "\"\\", "\xC3\xA9", "\xE2\x82\xAC",
-    "\xF0\x9F\x98\x80", "\xF0\x9F\x91\x8D", "\xEF\xBF\xBF", "\xFF", "\x80",
-    "\xC3", "\xE2\x82", "\xF0\x9F\x98", "\xC0\xAF", "\xED\xA0\x80",
-    "\xF4\x90\x80\x80", std::string_view{"\0", 1}};
+  static const std::string_view atoms[] = {"a",
+                                           "word ",
+                                           "\n",
+                                           "\n",
+                                           "\r\n",
+                                           "\t",
+                                           "\"\\",
+                                           "\xC3\xA9",
+                                           "\xE2\x82\xAC",
+                                           "\xF0\x9F\x98\x80",
+                                           "\xF0\x9F\x91\x8D",
+                                           "\xEF\xBF\xBF",
+                                           "\xFF",
+                                           "\x80",
+                                           "\xC3",
+                                           "\xE2\x82",
+                                           "\xF0\x9F\x98",
+                                           "\xC0\xAF",
+                                           "\xED\xA0\x80",
+                                           "\xF4\x90\x80\x80",
+                                           std::string_view{"\0", 1}};
   std::uniform_int_distribution<std::size_t> pick(0, std::size(atoms));
   std::uniform_int_distribution<std::size_t> len(0, max_len);
   std::uniform_int_distribution<std::size_t> run(1, 60);
@@ -222,16 +235,17 @@ bool lines_within(std::string_view input, std::size_t bound) {
 }
 
 bool same(const output_piece& a, const output_piece& b) {
-  return a.data == b.data && a.base64 == b.base64
-         && a.truncated == b.truncated && a.chunk_index == b.chunk_index
-         && a.total_chunks == b.total_chunks;
+  return a.data == b.data && a.base64 == b.base64 &&
+         a.truncated == b.truncated && a.chunk_index == b.chunk_index &&
+         a.total_chunks == b.total_chunks;
 }
 
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(protocol_framer)
 
-// -- lines mode -------------------------------------------------------------------
+// -- lines mode
+// -------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(one_piece_per_line_keeping_newlines) {
   auto ps = run(framing_mode::lines, "a\nbc\n\nd\r\n");
@@ -305,28 +319,30 @@ BOOST_AUTO_TEST_CASE(long_line_150000_chars_default_limits) {
     BOOST_TEST(same(again[i], ps[i]));
 }
 
-BOOST_AUTO_TEST_CASE(line_of_exactly_the_limit_is_one_piece) {
+BOOST_AUTO_TEST_CASE(the_newline_counts_toward_the_limit) {
   framer_limits limits;
   limits.max_line_chars = 5;
-  auto ps = run(framing_mode::lines, "12345\n123456\n", {}, limits);
+  auto ps = run(framing_mode::lines, "1234\n12345\n", {}, limits);
   BOOST_REQUIRE(ps.size() == 3u);
-  BOOST_TEST(ps[0].data == "12345\n"); // the newline does not count
+  BOOST_TEST(ps[0].data == "1234\n");
   BOOST_TEST(ps[0].total_chunks == 1u);
   BOOST_TEST(ps[1].data == "12345");
-  BOOST_TEST(ps[2].data == "6\n");
+  BOOST_TEST(ps[1].truncated);
+  BOOST_TEST(ps[2].data == "\n");
   BOOST_TEST(ps[2].total_chunks == 2u);
+  BOOST_TEST(!ps[2].truncated);
 }
 
 BOOST_AUTO_TEST_CASE(lines_split_by_characters_not_bytes) {
   framer_limits limits;
-  limits.max_line_chars = 3;
-  // Five 2-byte characters and an emoji.
+  limits.max_line_chars = 4;
+  // Five 2-byte characters, an emoji and the newline: 7 characters.
   auto ps = run(framing_mode::lines,
                 "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xF0\x9F\x98\x80\n",
                 {}, limits);
   BOOST_REQUIRE(ps.size() == 2u);
-  BOOST_TEST(ps[0].data == "\xC3\xA9\xC3\xA9\xC3\xA9");
-  BOOST_TEST(ps[1].data == "\xC3\xA9\xC3\xA9\xF0\x9F\x98\x80\n");
+  BOOST_TEST(ps[0].data == "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9");
+  BOOST_TEST(ps[1].data == "\xC3\xA9\xF0\x9F\x98\x80\n");
   BOOST_TEST(ps[0].truncated);
   BOOST_TEST(!ps[1].truncated);
 }
@@ -423,7 +439,8 @@ BOOST_AUTO_TEST_CASE(endless_line_keeps_memory_bounded) {
   BOOST_TEST(bytes == 256u * 65536u + 1u);
 }
 
-// -- chunks mode ------------------------------------------------------------------
+// -- chunks mode
+// ------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(chunks_emit_what_is_available) {
   output_framer f{framing_mode::chunks};
@@ -473,9 +490,12 @@ BOOST_AUTO_TEST_CASE(chunks_hold_back_a_character_across_reads) {
   f.feed("\x98", out);
   BOOST_TEST(out.size() == 1u);
   BOOST_TEST(f.pending() == 3u);
-  f.feed("\x80" "b", out);
+  f.feed("\x80"
+         "b",
+         out);
   BOOST_REQUIRE(out.size() == 2u);
-  BOOST_TEST(out[1].data == "\xF0\x9F\x98\x80" "b");
+  BOOST_TEST(out[1].data == "\xF0\x9F\x98\x80"
+                            "b");
   BOOST_TEST(!out[1].base64);
 }
 
@@ -507,15 +527,16 @@ BOOST_AUTO_TEST_CASE(tiny_chunk_limit_still_holds_one_character) {
   BOOST_TEST(ps[1].data == "z");
 }
 
-// -- pieces -----------------------------------------------------------------------
+// -- pieces
+// -----------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(raw_size_and_piece_bytes) {
   output_piece text;
   text.data = "h\xC3\xA9";
   BOOST_TEST(text.raw_size() == 3u);
   BOOST_TEST(piece_bytes(text) == "h\xC3\xA9");
-  for (std::string bytes : {"\xFF"s, "\xFF\xFE"s, "\xFF\xFE\xFD"s,
-                            "\xFF\xFE\xFD\xFC"s}) {
+  for (std::string bytes :
+       {"\xFF"s, "\xFF\xFE"s, "\xFF\xFE\xFD"s, "\xFF\xFE\xFD\xFC"s}) {
     output_piece b;
     b.base64 = true;
     b.data = base64_encode(bytes);
@@ -524,7 +545,8 @@ BOOST_AUTO_TEST_CASE(raw_size_and_piece_bytes) {
   }
 }
 
-// -- properties -------------------------------------------------------------------
+// -- properties
+// -------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(random_streams_round_trip_in_both_modes) {
   constexpr int cases = 10000;
@@ -557,9 +579,9 @@ BOOST_AUTO_TEST_CASE(random_streams_round_trip_in_both_modes) {
       // Without overlong lines the pieces do not depend on the reads.
       if (lines_within(input, limits.max_pending_bytes)) {
         auto whole = run(framing_mode::lines, input, {}, limits);
-        BOOST_TEST((whole.size() == lines.size()
-                    && std::equal(whole.begin(), whole.end(), lines.begin(),
-                                  same)));
+        BOOST_TEST(
+            (whole.size() == lines.size() &&
+             std::equal(whole.begin(), whole.end(), lines.begin(), same)));
       }
     }
   }
@@ -578,8 +600,8 @@ BOOST_AUTO_TEST_CASE(lines_mode_pending_stays_bounded) {
       f.feed(std::string_view{input}.substr(pos, n), out);
       pos += n;
       // The bound plus less than one piece plus an incomplete character.
-      BOOST_TEST(f.pending()
-                 <= limits.max_pending_bytes + 4 * limits.max_line_chars + 3);
+      BOOST_TEST(f.pending() <=
+                 limits.max_pending_bytes + 4 * limits.max_line_chars + 3);
       // Only the unterminated tail is ever held.
       auto fed = std::string_view{input}.substr(0, pos);
       auto last_nl = fed.rfind('\n');

@@ -19,8 +19,8 @@ namespace {
 std::vector<fs::path> inputs(const fs::path& dir) {
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator{dir})
-    if (entry.is_regular_file()
-        && entry.path().filename().string().front() != '.')
+    if (entry.is_regular_file() &&
+        entry.path().filename().string().front() != '.')
       files.push_back(entry.path());
   std::sort(files.begin(), files.end());
   return files;

@@ -69,12 +69,29 @@ std::size_t reference_length(std::string_view s) {
 /// Random bytes biased toward UTF-8 structure: ASCII runs, valid
 /// characters of every length, stray lead and continuation bytes.
 std::string random_bytes(std::mt19937& rng, std::size_t max_len) {
-  static const std::string_view atoms[]
-    = {"a",          "hello world", "\n",       "\xC3\xA9", "\xE2\x82\xAC",
-       "\xF0\x9F\x98\x80", "\xED\x9F\xBF", "\xEF\xBF\xBF", "\xF4\x8F\xBF\xBF",
-       "\x80",       "\xBF",        "\xC0\xAF", "\xC1",     "\xE0\x80\x80",
-       "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xF5", "\xFF",  "\xE2\x82",
-       "\xF0\x9F",   "\xF0\x9F\x98", "\xC3",    "0123456789abcdef"};
+  static const std::string_view atoms[] = {"a",
+                                           "hello world",
+                                           "\n",
+                                           "\xC3\xA9",
+                                           "\xE2\x82\xAC",
+                                           "\xF0\x9F\x98\x80",
+                                           "\xED\x9F\xBF",
+                                           "\xEF\xBF\xBF",
+                                           "\xF4\x8F\xBF\xBF",
+                                           "\x80",
+                                           "\xBF",
+                                           "\xC0\xAF",
+                                           "\xC1",
+                                           "\xE0\x80\x80",
+                                           "\xED\xA0\x80",
+                                           "\xF4\x90\x80\x80",
+                                           "\xF5",
+                                           "\xFF",
+                                           "\xE2\x82",
+                                           "\xF0\x9F",
+                                           "\xF0\x9F\x98",
+                                           "\xC3",
+                                           "0123456789abcdef"};
   std::uniform_int_distribution<std::size_t> pick(0, std::size(atoms) - 1);
   std::uniform_int_distribution<std::size_t> len(0, max_len);
   std::string s;
@@ -138,10 +155,10 @@ BOOST_AUTO_TEST_CASE(complete_prefix_does_not_hold_back_hopeless_bytes) {
   BOOST_TEST(utf8_complete_prefix("ab\x80") == 3u);
   BOOST_TEST(utf8_complete_prefix("ab\xFF") == 3u);
   BOOST_TEST(utf8_complete_prefix("ab\xC0") == 3u);
-  BOOST_TEST(utf8_complete_prefix("ab\xE0\x80") == 4u);  // overlong start
-  BOOST_TEST(utf8_complete_prefix("ab\xED\xA0") == 4u);  // surrogate start
-  BOOST_TEST(utf8_complete_prefix("ab\xF4\x90") == 4u);  // above U+10FFFF
-  BOOST_TEST(utf8_complete_prefix("ab\xE2\x41") == 4u);  // broken
+  BOOST_TEST(utf8_complete_prefix("ab\xE0\x80") == 4u); // overlong start
+  BOOST_TEST(utf8_complete_prefix("ab\xED\xA0") == 4u); // surrogate start
+  BOOST_TEST(utf8_complete_prefix("ab\xF4\x90") == 4u); // above U+10FFFF
+  BOOST_TEST(utf8_complete_prefix("ab\xE2\x41") == 4u); // broken
   BOOST_TEST(utf8_complete_prefix("\x80\x80\x80") == 3u);
   BOOST_TEST(utf8_complete_prefix("\xF0\x9F\x98\x80\x80") == 5u);
 }
@@ -176,7 +193,8 @@ BOOST_AUTO_TEST_CASE(length_counts_characters_and_invalid_bytes) {
   BOOST_TEST(utf8_length("\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80") == 3u);
   BOOST_TEST(utf8_length("\x80\x80") == 2u);
   BOOST_TEST(utf8_length("\xE2\x82") == 2u); // truncated: two invalid bytes
-  BOOST_TEST(utf8_length("a\xF0\x9F\x98\x80" "bcdefghij") == 11u);
+  BOOST_TEST(utf8_length("a\xF0\x9F\x98\x80"
+                         "bcdefghij") == 11u);
 }
 
 BOOST_AUTO_TEST_CASE(offset_of_char) {

@@ -1,0 +1,293 @@
+#define BOOST_TEST_MODULE actors_process
+#include <boost/test/unit_test.hpp>
+
+#include <signal.h>
+
+#include "actors/process.hpp"
+#include "tests/actors/fixture.hpp"
+
+using namespace actorexec;
+using namespace actorexec::test;
+using namespace std::chrono_literals;
+using protocol::stream_kind;
+
+namespace {
+
+/// What the process actor told its session.
+struct session_log {
+  bool started = false;
+  std::optional<int> failed_code;
+  std::vector<output_batch> output;
+  std::optional<protocol::completion> done;
+  std::string text(stream_kind s) const {
+    std::string out;
+    for (auto& b : output)
+      if (b.stream == s)
+        for (auto& p : b.pieces)
+          out += protocol::piece_bytes(p);
+    return out;
+  }
+};
+
+caf::behavior mock_session(caf::event_based_actor*,
+                           std::shared_ptr<session_log> log) {
+  return {
+    [=](started_atom, std::int64_t, std::int64_t) { log->started = true; },
+    [=](failed_atom, int code, std::string&) { log->failed_code = code; },
+    [=](output_atom, output_batch& b) { log->output.push_back(std::move(b)); },
+    [=](done_atom, protocol::completion& c) { log->done = c; },
+  };
+}
+
+struct fixture : actor_fixture {
+  std::shared_ptr<session_log> log = std::make_shared<session_log>();
+  caf::actor session = sys->spawn(mock_session, log);
+  caf::actor proc;
+
+  void start(protocol::execute_params params = {}) {
+    if (!params.command && params.argv.empty())
+      params.command = "true";
+    conf->cancel_grace_ms = 5000;
+    spawn_spec spec{params, "bash", {}};
+    proc = sys->spawn(process_actor, session, spec, spawner(), conf, stats);
+    run();
+  }
+
+  template <class... Ts>
+  void send(Ts... xs) {
+    caf::anon_send(proc, xs...);
+    run();
+  }
+
+  void eof_both() {
+    send(read_atom::value, stream_kind::out, std::string{}, true);
+    send(read_atom::value, stream_kind::err, std::string{}, true);
+  }
+
+  void reap(int status) {
+    send(reaped_atom::value, status);
+  }
+
+  /// Sends `type` as the session would and returns the status answered.
+  std::string control(protocol::control_type type) {
+    std::string answer;
+    auto probe = sys->spawn([&](caf::event_based_actor* self) {
+      self->request(proc, caf::infinite, control_atom::value, type)
+        .then([&](const std::string& s) { answer = s; });
+    });
+    run();
+    return answer;
+  }
+};
+
+constexpr int exited_0 = 0;           // waitpid status: exit(0)
+constexpr int exited_3 = 3 << 8;      // exit(3)
+constexpr int killed_by_9 = SIGKILL;  // death by SIGKILL
+constexpr int killed_by_15 = SIGTERM; // death by SIGTERM
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(actors_process, fixture)
+
+BOOST_AUTO_TEST_CASE(spawn_reports_started_and_waits_for_the_child) {
+  start();
+  BOOST_TEST(log->started);
+  BOOST_TEST(child().waiting);
+  // No credit yet: no read may be issued.
+  BOOST_TEST(child().reads_issued == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(spawn_failure_is_reported_with_invalid_params) {
+  *spawn_errno = ENOENT;
+  start();
+  BOOST_TEST(!log->started);
+  BOOST_REQUIRE(log->failed_code.has_value());
+  BOOST_TEST(*log->failed_code == -32602);
+}
+
+BOOST_AUTO_TEST_CASE(reads_only_within_credit) {
+  conf->read_chunk_bytes = 100;
+  start();
+  send(credit_atom::value, std::uint64_t{150});
+  // 100 for one stream, the remaining 50 for the other.
+  BOOST_TEST(child().reading[0] + child().reading[1] == 150u);
+  send(read_atom::value, stream_kind::out, std::string(30, 'x'), false);
+  // 30 used; 70 unused come back, so the next read may take them.
+  BOOST_TEST(child().reading[0] + child().reading[1] <= 120u);
+  BOOST_TEST(log->output.size() == 1u);
+  BOOST_TEST(log->output[0].raw_bytes == 30u);
+}
+
+BOOST_AUTO_TEST_CASE(completion_waits_for_both_pipes_and_the_reap) {
+  start();
+  send(credit_atom::value, std::uint64_t{1000});
+  reap(exited_0);
+  BOOST_TEST(!log->done); // a grandchild may still hold the pipes
+  send(read_atom::value, stream_kind::out, std::string{"bg\n"}, false);
+  send(read_atom::value, stream_kind::out, std::string{}, true);
+  BOOST_TEST(!log->done);
+  send(read_atom::value, stream_kind::err, std::string{}, true);
+  BOOST_REQUIRE(log->done);
+  BOOST_TEST(log->done->status == "completed");
+  BOOST_TEST(*log->done->exit_code == 0);
+  BOOST_TEST(log->text(stream_kind::out) == "bg\n");
+}
+
+BOOST_AUTO_TEST_CASE(exit_codes_and_signals_are_reported) {
+  start();
+  eof_both();
+  reap(exited_3);
+  BOOST_REQUIRE(log->done);
+  BOOST_TEST(log->done->status == "failed");
+  BOOST_TEST(*log->done->exit_code == 3);
+  BOOST_TEST(!log->done->signal);
+}
+
+BOOST_AUTO_TEST_CASE(cancel_ladder_ends_with_sigkill_after_the_grace) {
+  start();
+  BOOST_TEST(control(protocol::control_type::cancel) == "canceled");
+  BOOST_TEST(child().got(SIGTERM));
+  BOOST_TEST(!child().got(SIGKILL));
+  advance(4999ms);
+  BOOST_TEST(!child().got(SIGKILL));
+  advance(1ms);
+  BOOST_TEST(child().got(SIGKILL));
+  eof_both();
+  reap(killed_by_9);
+  BOOST_REQUIRE(log->done);
+  BOOST_TEST(log->done->status == "canceled");
+  BOOST_TEST(*log->done->exit_code == -9);
+  BOOST_TEST(*log->done->signal == 9);
+}
+
+BOOST_AUTO_TEST_CASE(cancel_of_a_child_that_obeys_sigterm_needs_no_sigkill) {
+  start();
+  control(protocol::control_type::cancel);
+  eof_both();
+  reap(killed_by_15);
+  BOOST_REQUIRE(log->done);
+  BOOST_TEST(log->done->status == "canceled");
+  BOOST_TEST(*log->done->exit_code == -15);
+  advance(10s);
+  BOOST_TEST(!child().got(SIGKILL));
+}
+
+BOOST_AUTO_TEST_CASE(pause_and_resume_signal_the_group) {
+  start();
+  BOOST_TEST(control(protocol::control_type::pause) == "paused");
+  BOOST_TEST(child().got(SIGSTOP));
+  BOOST_TEST(control(protocol::control_type::resume) == "resumed");
+  BOOST_TEST(child().got(SIGCONT));
+}
+
+BOOST_AUTO_TEST_CASE(cancel_of_a_paused_child_continues_it) {
+  start();
+  control(protocol::control_type::pause);
+  control(protocol::control_type::cancel);
+  // SIGTERM, then SIGCONT so the stopped group can act on it.
+  auto& sigs = child().signals;
+  BOOST_REQUIRE(sigs.size() >= 3u);
+  BOOST_TEST(sigs[sigs.size() - 2] == SIGTERM);
+  BOOST_TEST(sigs.back() == SIGCONT);
+}
+
+BOOST_AUTO_TEST_CASE(wall_timeout_cancels_with_timed_out) {
+  protocol::execute_params p;
+  p.command = "sleep 100";
+  p.timeout = 2.0;
+  start(p);
+  advance(1999ms);
+  BOOST_TEST(!child().got(SIGTERM));
+  advance(1ms);
+  BOOST_TEST(child().got(SIGTERM));
+  eof_both();
+  reap(killed_by_15);
+  BOOST_REQUIRE(log->done);
+  BOOST_TEST(log->done->status == "timed_out");
+}
+
+BOOST_AUTO_TEST_CASE(paused_time_does_not_count_toward_the_timeout) {
+  protocol::execute_params p;
+  p.command = "sleep 100";
+  p.timeout = 2.0;
+  start(p);
+  advance(1s);
+  control(protocol::control_type::pause);
+  advance(10s);
+  BOOST_TEST(!child().got(SIGTERM));
+  control(protocol::control_type::resume);
+  advance(999ms);
+  BOOST_TEST(!child().got(SIGTERM));
+  advance(1ms);
+  BOOST_TEST(child().got(SIGTERM));
+}
+
+BOOST_AUTO_TEST_CASE(idle_timeout_restarts_with_output) {
+  protocol::execute_params p;
+  p.command = "x";
+  p.idle_timeout = 1.0;
+  start(p);
+  send(credit_atom::value, std::uint64_t{1000});
+  advance(900ms);
+  send(read_atom::value, stream_kind::out, std::string{"tick\n"}, false);
+  advance(900ms);
+  BOOST_TEST(!child().got(SIGTERM));
+  advance(200ms);
+  BOOST_TEST(child().got(SIGTERM));
+}
+
+BOOST_AUTO_TEST_CASE(input_needs_a_stdin_pipe) {
+  start();
+  input_result r;
+  auto probe = sys->spawn([&](caf::event_based_actor* self) {
+    self->request(proc, caf::infinite, input_atom::value, std::string{"x"},
+                  false)
+      .then([&](const input_result& x) { r = x; });
+  });
+  run();
+  BOOST_TEST(r.error == -32005);
+}
+
+BOOST_AUTO_TEST_CASE(input_is_answered_once_written) {
+  protocol::execute_params p;
+  p.command = "cat";
+  p.stdin_pipe = true;
+  start(p);
+  std::optional<input_result> r;
+  auto probe = sys->spawn([&](caf::event_based_actor* self) {
+    self->request(proc, caf::infinite, input_atom::value, std::string{"abc"},
+                  true)
+      .then([&](const input_result& x) { r = x; });
+  });
+  run();
+  BOOST_TEST(!r); // not before the bytes are in the pipe
+  BOOST_REQUIRE(child().writes.size() == 1u);
+  BOOST_TEST(child().writes[0] == "abc");
+  BOOST_TEST(child().stdin_closed);
+  send(wrote_atom::value, std::uint64_t{3}, 0);
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->error == 0);
+  BOOST_TEST(r->written == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(terminate_from_an_ending_session_discards_output) {
+  start();
+  send(terminate_atom::value, std::uint64_t{2000});
+  BOOST_TEST(child().got(SIGTERM));
+  // Reads continue regardless of credit so the pipes drain.
+  BOOST_TEST(child().reading[0] > 0u);
+  send(read_atom::value, stream_kind::out, std::string(100, 'x'), false);
+  BOOST_TEST(log->output.empty());
+  advance(2000ms);
+  BOOST_TEST(child().got(SIGKILL));
+  BOOST_TEST(child().pipes_closed);
+}
+
+BOOST_AUTO_TEST_CASE(a_dying_actor_kills_its_group) {
+  start();
+  caf::anon_send_exit(proc, caf::exit_reason::kill);
+  run();
+  BOOST_TEST(child().killed_on_exit);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,187 @@
+#!/usr/bin/python3
+"""Security (spec section 10): the command allow-list (first word, no shell
+control operators, argv[0]), the bearer token on the upgrade (401), the
+Origin allow-list (403), children not inheriting the server's secrets, and a
+non-loopback bind refused without a token unless --insecure."""
+
+import os
+import tempfile
+import unittest
+
+import websockets
+
+from harness import (Server, ServerTestCase, fake_cmd, main)
+
+
+class AllowListTest(ServerTestCase):
+    server_args = ["--allowed-commands", "echo"]
+
+    async def test_allowed_command_runs(self):
+        c = await self.connect()
+        run = await c.run({"command": "echo ok"})
+        self.assertEqual(run.text(), "ok\n")
+        run = await c.run({"command": "  echo   spaced"})
+        self.assertEqual(run.text(), "spaced\n")
+
+    async def test_command_not_listed(self):
+        c = await self.connect()
+        err = await c.call_error("execute", {"command": "ls"}, code=-32001)
+        self.assertEqual(err["message"], "Command 'ls' is not allowed")
+        err = await c.call_error("execute", {"command": "ls -la /"},
+                                 code=-32001)
+        self.assertEqual(err["message"], "Command 'ls' is not allowed")
+        await c.call_error("execute", {"command": "echoo x"}, code=-32001)
+
+    async def test_shell_operators_rejected(self):
+        c = await self.connect()
+        with tempfile.TemporaryDirectory() as d:
+            marker = os.path.join(d, "marker")
+            for command in (f"echo ok; touch {marker}",
+                            f"echo ok && touch {marker}",
+                            f"echo ok || touch {marker}",
+                            f"echo ok | tee {marker}",
+                            f"echo ok & touch {marker}",
+                            f"echo $(touch {marker})",
+                            f"echo `touch {marker}`",
+                            f"echo ok > {marker}",
+                            f"echo ok >> {marker}",
+                            f"echo ok < {marker}",
+                            f"echo ok\ntouch {marker}"):
+                await c.call_error("execute", {"command": command},
+                                   code=-32001)
+            self.assertFalse(os.path.exists(marker),
+                             "a rejected command ran anyway")
+        # The session is still fine.
+        run = await c.run({"command": "echo fine"})
+        self.assertEqual(run.text(), "fine\n")
+
+    async def test_argv_checked_against_executable(self):
+        c = await self.connect()
+        run = await c.run({"argv": ["echo", "x"]})
+        self.assertEqual(run.text(), "x\n")
+        # Arguments are not shell: operators in them are harmless.
+        run = await c.run({"argv": ["echo", "a;b", "$(id)"]})
+        self.assertEqual(run.text(), "a;b $(id)\n")
+        err = await c.call_error("execute", {"argv": ["ls"]}, code=-32001)
+        self.assertIn("ls", err["message"])
+        await c.call_error("execute", {"argv": ["bash", "-c", "echo x"]},
+                           code=-32001)
+
+    async def test_empty_command_still_reported_as_empty(self):
+        c = await self.connect()
+        err = await c.call_error("execute", {"command": ""}, code=-32001)
+        self.assertEqual(err["message"], "Command cannot be empty")
+
+
+class NoAllowListTest(ServerTestCase):
+    async def test_everything_allowed_without_list(self):
+        c = await self.connect()
+        run = await c.run({"command": "echo a; echo b | cat"})
+        self.assertEqual(run.text(), "a\nb\n")
+
+
+TOKEN = "s3cret-token-for-tests"
+
+
+class AuthTokenTest(ServerTestCase):
+    start_server_in_setup = False
+
+    async def asyncSetUp(self):
+        await super().asyncSetUp()
+        fd, self.token_file = tempfile.mkstemp()
+        os.write(fd, (TOKEN + "\n").encode())
+        os.close(fd)
+        self.addCleanup(os.unlink, self.token_file)
+        self.server = self.start_server("--auth-token-file", self.token_file)
+
+    async def assert_refused(self, status, **kwargs):
+        with self.assertRaises(websockets.InvalidStatusCode) as ctx:
+            await self.connect(**kwargs)
+        self.assertEqual(ctx.exception.status_code, status)
+
+    async def test_missing_token_401(self):
+        await self.assert_refused(401)
+
+    async def test_wrong_token_401(self):
+        await self.assert_refused(
+            401, extra_headers={"Authorization": "Bearer wrong"})
+        await self.assert_refused(401, path="/ws/mcp?token=wrong")
+        await self.assert_refused(
+            401, extra_headers={"Authorization": "Basic " + TOKEN})
+
+    async def test_bearer_header_accepted(self):
+        c = await self.connect(
+            extra_headers={"Authorization": f"Bearer {TOKEN}"})
+        self.assertTrue((await c.call("ping"))["pong"])
+
+    async def test_query_token_accepted(self):
+        c = await self.connect(path=f"/ws/mcp?token={TOKEN}")
+        self.assertTrue((await c.call("ping"))["pong"])
+
+    async def test_children_do_not_inherit_the_token(self):
+        c = await self.connect(
+            extra_headers={"Authorization": f"Bearer {TOKEN}"})
+        run = await c.run({"command": "env | grep -c -e s3cret -e "
+                                      "'^ACTOREXEC_' || true"})
+        self.assertEqual(run.text(), "0\n")
+
+
+class EnvTokenTest(ServerTestCase):
+    server_env = {"ACTOREXEC_AUTH_TOKEN": TOKEN,
+                  "ACTOREXEC_LOG_LEVEL": "info"}
+
+    async def test_env_token_required_and_not_inherited(self):
+        with self.assertRaises(websockets.InvalidStatusCode) as ctx:
+            await self.connect()
+        self.assertEqual(ctx.exception.status_code, 401)
+        c = await self.connect(
+            extra_headers={"Authorization": f"Bearer {TOKEN}"})
+        run = await c.run({"command": fake_cmd("--getenv",
+                                               "ACTOREXEC_AUTH_TOKEN",
+                                               "--getenv",
+                                               "ACTOREXEC_LOG_LEVEL")})
+        self.assertEqual(run.text(), "ACTOREXEC_AUTH_TOKEN unset\n"
+                                     "ACTOREXEC_LOG_LEVEL unset\n")
+
+
+class OriginTest(ServerTestCase):
+    server_args = ["--allowed-origin", "http://good.example",
+                   "--allowed-origin", "http://also-good.example:8080"]
+
+    async def test_origin_mismatch_403(self):
+        with self.assertRaises(websockets.InvalidStatusCode) as ctx:
+            await self.connect(origin="http://evil.example")
+        self.assertEqual(ctx.exception.status_code, 403)
+
+    async def test_listed_origins_accepted(self):
+        for origin in ("http://good.example", "http://also-good.example:8080"):
+            c = await self.connect(origin=origin)
+            self.assertTrue((await c.call("ping"))["pong"])
+
+
+class BindTest(unittest.TestCase):
+    def test_non_loopback_without_token_refused(self):
+        srv = Server([], host="0.0.0.0")
+        srv.exit_expected = True
+        srv.spawn()
+        try:
+            rc = srv.wait_exit(10)
+            self.assertIsNotNone(rc, "server listened on 0.0.0.0 without a "
+                                     "token or --insecure")
+            self.assertNotEqual(rc, 0)
+            self.assertIsNone(srv.port)
+        finally:
+            srv.stop()
+
+    def test_non_loopback_with_insecure_listens(self):
+        srv = Server(["--insecure"], host="0.0.0.0")
+        try:
+            srv.start()
+            srv.host = "127.0.0.1"  # reach it over loopback
+            self.assertEqual(srv.http_get("/healthz")[0], 200)
+        finally:
+            srv.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""Smoke run of actorexec-load against a real server (ctest loadtest_smoke).
+
+Starts the server on a free loopback port (`--port 0`, the port comes from
+the "listening" line of its JSON log on stderr), runs three bundled
+scenarios in reduced size with `--scale`, and asserts the report's counts:
+sessions completed, executes completed, bytes verified. Never timings: the
+machine running the tests may be slow or busy. Then SIGTERM to the server.
+
+Usage: smoke_test.py SERVER_BIN LOAD_BIN SCENARIO_DIR
+Every wait is bounded; a broken server fails the test, it never hangs it.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+START_TIMEOUT = 20.0
+RUN_TIMEOUT = 120.0
+STOP_TIMEOUT = 15.0
+
+
+def seq_bytes(first, last):
+    return sum(len(str(n)) + 1 for n in range(first, last + 1))
+
+
+# scenario, --scale, per-session stdout bytes verified (None: not verified)
+CASES = [
+    ("echo_latency", "0.1", len("hello\n")),
+    ("concurrent_100", "0.1", seq_bytes(1, 2000)),
+    ("churn", "0.05", None),
+]
+
+
+def start_server(server_bin):
+    proc = subprocess.Popen(
+        [server_bin, "--port", "0", "--max-sessions", "200"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True)
+    found = {}
+    ready = threading.Event()
+
+    def drain():
+        # Keep reading stderr for the whole run so the server never blocks
+        # on a full pipe.
+        for line in proc.stderr:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if event.get("event") == "listening" and "port" not in found:
+                found["port"] = event["port"]
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=drain, daemon=True).start()
+    if not ready.wait(START_TIMEOUT) or "port" not in found:
+        proc.kill()
+        raise AssertionError("server did not announce its port")
+    return proc, found["port"]
+
+
+def stop_server(proc):
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise AssertionError("server ignored SIGTERM")
+
+
+def run_case(load_bin, scenario_dir, port, name, scale, verify_bytes, tmp):
+    report_path = os.path.join(tmp, name + ".json")
+    cmd = [load_bin, os.path.join(scenario_dir, name + ".json"),
+           "--url", "ws://127.0.0.1:%d/ws/mcp" % port, "--scale", scale,
+           "--report", report_path, "--quiet"]
+    print("running:", " ".join(cmd), flush=True)
+    rc = subprocess.run(cmd, timeout=RUN_TIMEOUT).returncode
+    with open(report_path) as f:
+        report = json.load(f)
+    failures = []
+    for phase in report["phases"]:
+        s = phase["sessions"]
+        where = "%s/%s" % (name, phase["name"])
+        if s["completed"] != s["planned"] or s["failed"] != 0:
+            failures.append("%s: sessions %r" % (where, s))
+        if phase["errors"]["total"] != 0:
+            failures.append("%s: errors %r" % (where, phase["errors"]))
+        if phase["expectation_failures"] != 0:
+            failures.append("%s: %r" % (where, phase["failure_messages"]))
+        if phase["executes_completed"] != s["planned"]:
+            failures.append("%s: executes_completed %d != %d" % (
+                where, phase["executes_completed"], s["planned"]))
+        if verify_bytes is not None:
+            v = phase["verify"]
+            want = {"sessions": s["planned"],
+                    "bytes": s["planned"] * verify_bytes}
+            if v != want:
+                failures.append("%s: verify %r != %r" % (where, v, want))
+    if rc != 0:
+        failures.append("%s: exit status %d" % (name, rc))
+    return failures
+
+
+def main():
+    server_bin, load_bin, scenario_dir = sys.argv[1:4]
+    proc, port = start_server(server_bin)
+    failures = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, scale, verify_bytes in CASES:
+                failures += run_case(load_bin, scenario_dir, port, name,
+                                     scale, verify_bytes, tmp)
+    finally:
+        stop_server(proc)
+    for f in failures:
+        print("FAIL:", f)
+    print("smoke: %d failure(s)" % len(failures))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
