@@ -58,6 +58,7 @@ void on_written(connection_actor_type* self, std::uint64_t bytes) {
 
 void refuse_resume(connection_actor_type* self, const protocol::request& req) {
   auto& st = self->state;
+  st.stats->count_rpc_error(static_cast<int>(error_code::resume_refused));
   log::info("request_error",
             {{"connection_id", st.id},
              {"code", static_cast<int>(error_code::resume_refused)}});
@@ -116,6 +117,7 @@ void on_frame(connection_actor_type* self, std::string& text) {
                {"session_id", st.session_id},
                {"code", static_cast<int>(res.error->code)},
                {"error", res.error->message}});
+    st.stats->count_rpc_error(static_cast<int>(res.error->code));
     send_text(self, protocol::encode_error(res.id, *res.error));
     return;
   }
@@ -187,6 +189,7 @@ caf::behavior connection_actor(connection_actor_type* self, std::uint64_t id,
       [=](caf::error&) {
         auto& st = self->state;
         log::warn("session_limit", {{"connection_id", st.id}});
+        st.stats->count_rpc_error(static_cast<int>(error_code::session_limit));
         send_text(self,
                   protocol::encode_error(
                     std::nullopt,

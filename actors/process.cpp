@@ -79,6 +79,10 @@ void maybe_done(process_actor_type* self) {
   auto& st = self->state;
   if (!st.reaped || !st.eof[0] || !st.eof[1])
     return;
+  if (st.paused) { // stopped, then killed from outside
+    st.paused = false;
+    --st.stats->paused_processes;
+  }
   auto c = make_completion(self);
   log::info("process_exit", {{"pid", st.pid},
                              {"status", c.status},
@@ -106,6 +110,7 @@ void start_termination(process_actor_type* self, std::string why,
     // A stopped process cannot act on SIGTERM until it runs again.
     st.io->signal_group(SIGCONT);
     st.paused = false;
+    --st.stats->paused_processes;
   }
   ++st.timer_gen; // the wall and idle clocks are moot now
   arm(self, timer_kind::kill, grace);
@@ -123,6 +128,14 @@ void kill_group(process_actor_type* self) {
   } else {
     arm(self, timer_kind::force_close, pipe_close_delay);
   }
+}
+
+/// An open stream has no read outstanding for lack of credit.
+bool blocked_by_backpressure(const process_state& st) {
+  for (int i = 0; i < 2; ++i)
+    if (!st.eof[i] && st.reading[i] == 0)
+      return true;
+  return false;
 }
 
 void on_timer(process_actor_type* self, timer_kind kind, std::uint64_t gen) {
@@ -144,7 +157,11 @@ void on_timer(process_actor_type* self, timer_kind kind, std::uint64_t gen) {
     start_termination(self, "timed_out",
                       milliseconds{st.cfg->cancel_grace_ms});
   } else if (kind == timer_kind::idle) {
-    if (now < st.idle_deadline) // output came since: wait for the rest
+    if (blocked_by_backpressure(st)) {
+      // We are the ones not reading: the child may be writing all along.
+      st.idle_deadline = now + *st.idle_limit;
+      arm(self, timer_kind::idle, *st.idle_limit);
+    } else if (now < st.idle_deadline) // output came since: wait
       arm(self, timer_kind::idle, st.idle_deadline - now);
     else
       start_termination(self, "timed_out",
@@ -233,6 +250,7 @@ std::string control(process_actor_type* self, protocol::control_type type) {
       if (!st.paused && !st.terminating) {
         st.io->signal_group(SIGSTOP);
         st.paused = true;
+        ++st.stats->paused_processes;
         pause_clocks(self);
         log::info("process_signal", {{"pid", st.pid}, {"signal", "SIGSTOP"}});
       }
@@ -241,6 +259,7 @@ std::string control(process_actor_type* self, protocol::control_type type) {
       if (st.paused) {
         st.io->signal_group(SIGCONT);
         st.paused = false;
+        --st.stats->paused_processes;
         resume_clocks(self);
         log::info("process_signal", {{"pid", st.pid}, {"signal", "SIGCONT"}});
       }
@@ -302,8 +321,12 @@ bool spawn_child(process_actor_type* self, const spawn_spec& spec,
   ++st.stats->processes_total;
   ++st.stats->running_processes;
   st.stdin_closed = !spec.params.stdin_pipe;
+  // An unterminated line is held back up to 1 MiB per stream before it
+  // goes out in pieces: the framer's share of the memory bound.
+  protocol::framer_limits limits;
+  limits.max_pending_bytes = 1 << 20;
   for (auto& f : st.framers)
-    f.emplace(spec.params.framing);
+    f.emplace(spec.params.framing, limits);
   log::info("spawn", {{"pid", st.pid},
                       {"command", spec.params.command
                                     ? boost::json::value(*spec.params.command)

@@ -55,6 +55,7 @@ void reply(session_actor_type* self, const protocol::request_id& id,
 
 void reply_error(session_actor_type* self, const protocol::request_id& id,
                  error_code code, std::string message) {
+  self->state.stats->count_rpc_error(static_cast<int>(code));
   log::info("request_error", {{"session_id", self->state.id},
                               {"code", static_cast<int>(code)},
                               {"error", message}});
@@ -111,8 +112,11 @@ void pump(session_actor_type* self) {
     if (!ev.frame) {
       ev.seq = ++st.last_seq;
       ev.frame = make_frame(encode_event(st, ev, ev.seq));
-      if (ev.kind == event_kind::output)
+      if (ev.kind == event_kind::output) {
         ++st.stats->output_frames_total;
+        if (ev.stream == stream_kind::err)
+          ++st.stats->stderr_frames_total;
+      }
     }
     st.conn_credit -= static_cast<std::int64_t>(ev.frame->size());
     batch.frames.push_back(ev.frame);
@@ -141,20 +145,53 @@ void pop_front(session_state& st) {
   st.events.pop_front();
 }
 
+/// What one retained event costs beyond its output bytes (its frame's
+/// JSON and bookkeeping), counted against the byte bound so that a child
+/// printing empty lines cannot retain millions of frames on a few bytes.
+constexpr std::uint64_t frame_overhead = 64;
+
+/// The retention's weight against `max_buffer_bytes`.
+std::uint64_t weight(const session_state& st) {
+  return st.buffered_bytes + frame_overhead * st.events.size();
+}
+
 bool over_bounds(const session_state& st) {
-  return st.buffered_bytes > st.cfg->max_buffer_bytes
+  return weight(st) > st.cfg->max_buffer_bytes
          || st.events.size() > st.cfg->max_buffer_frames;
 }
 
 /// The buffer can take no more output (the `block` policy stops here).
 bool full(const session_state& st) {
-  return st.buffered_bytes >= st.cfg->max_buffer_bytes
+  return weight(st) >= st.cfg->max_buffer_bytes
          || st.events.size() >= st.cfg->max_buffer_frames;
+}
+
+/// Credit smaller than this is not worth a message (at least 1 byte).
+std::uint64_t min_grant(const session_state& st) {
+  return std::max<std::uint64_t>(
+    1, std::min<std::uint64_t>(st.cfg->max_buffer_bytes / 4,
+                               st.cfg->read_chunk_bytes / 4));
+}
+
+/// What the process may still be granted: the bound less the credit it
+/// holds (some of it reserved by a read on a quiet stream) and, under
+/// `block`, less what the buffer retains.
+std::uint64_t room(const session_state& st) {
+  std::uint64_t used = st.proc_outstanding;
+  if (st.policy == protocol::overflow_policy::block)
+    used += weight(st);
+  return used >= st.cfg->max_buffer_bytes ? 0
+                                          : st.cfg->max_buffer_bytes - used;
+}
+
+/// No useful credit can be granted.
+bool no_room(const session_state& st) {
+  return full(st) || room(st) < min_grant(st);
 }
 
 /// A client that never acks acknowledges implicitly: a written event goes
 /// once more than `replay_window_bytes` were written after it, or earlier
-/// when the buffer is full. The window is best effort: were it to hold
+/// when the buffer has no room for more credit. The window is best effort: were it to hold
 /// written events against a full buffer, a client that never acks would
 /// stall its own stream (1000 frames of 100-byte lines are far less than
 /// 256 KiB).
@@ -164,7 +201,7 @@ void release_implicit(session_state& st) {
   while (st.written_idx > 0) {
     auto size = st.events.front().frame->size();
     bool beyond_window = st.written_window - size > st.cfg->replay_window_bytes;
-    if (!beyond_window && !full(st))
+    if (!beyond_window && !no_room(st))
       break;
     pop_front(st);
   }
@@ -188,6 +225,7 @@ void drop_oldest(session_state& st) {
     st.buffered_bytes -= ev.raw_size;
     st.dropped_bytes += ev.raw_size;
     st.stats->dropped_bytes_total += ev.raw_size;
+    ++st.stats->dropped_frames_total;
     // Merge with a gap right before it, so a long drop is one event.
     if (i > st.send_idx && st.events[i - 1].kind == event_kind::gap
         && !st.events[i - 1].frame && st.events[i - 1].stream == ev.stream) {
@@ -208,22 +246,28 @@ void grant_credit(session_actor_type* self) {
   auto& st = self->state;
   if (!st.proc)
     return;
-  std::uint64_t window = st.cfg->max_buffer_bytes;
-  std::uint64_t used = st.proc_outstanding;
-  if (st.policy == protocol::overflow_policy::block)
-    used += st.buffered_bytes;
-  if (st.policy == protocol::overflow_policy::block && full(st))
+  if (st.policy == protocol::overflow_policy::block && full(st)) {
+    // The child will block in write(2) once its pipe fills: count it.
+    if (!st.blocked_since)
+      st.blocked_since = self->clock().now();
     return;
-  if (used >= window)
+  }
+  if (st.blocked_since) {
+    auto d = self->clock().now() - *st.blocked_since;
+    auto ns = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+    st.blocked_ns += ns;
+    st.stats->backpressure_blocked_ns_total += ns;
+    st.blocked_since.reset();
+  }
+  // Small grants would cost a message per few bytes: wait for a useful
+  // size. Whatever keeps the room small is retained output, which the
+  // client's acks (or, without acks, the socket's writes) release.
+  auto r = room(st);
+  if (r < min_grant(st))
     return;
-  auto room = window - used;
-  // Small grants would cost a message per few bytes; wait for a useful size.
-  auto min_grant = std::min<std::uint64_t>(window / 4,
-                                           st.cfg->read_chunk_bytes / 4);
-  if (room < min_grant && st.proc_outstanding > 0)
-    return;
-  st.proc_outstanding += room;
-  self->send(st.proc, credit_atom::value, room);
+  st.proc_outstanding += r;
+  self->send(st.proc, credit_atom::value, r);
 }
 
 void push_event(session_actor_type* self, retained_event ev) {
@@ -311,6 +355,7 @@ boost::json::value status_of(session_actor_type* self) {
                          {{"stdout", st.stream_bytes[0]},
                           {"stderr", st.stream_bytes[1]}}},
                         {"dropped_bytes", st.dropped_bytes},
+                        {"blocked_ms", st.blocked_ns / 1000000},
                         {"paused", st.paused}};
   if (auto& c = st.last_completion) {
     if (c->exit_code)
@@ -338,6 +383,7 @@ void execute(session_actor_type* self, protocol::request& req) {
   st.policy = params.on_overflow;
   st.pending_execute = req.id;
   st.awaiting_start = true;
+  st.execute_at = self->clock().now();
   st.proc = self->spawn<caf::monitored>(process_actor, caf::actor{self},
                                         std::move(spec), st.spawner, st.cfg,
                                         st.stats);
@@ -349,6 +395,10 @@ void on_started(session_actor_type* self, std::int64_t pid) {
   auto& st = self->state;
   st.pid = pid;
   st.awaiting_start = false;
+  st.blocked_ns = 0;
+  st.stats->spawn_latency.observe(
+    std::chrono::duration_cast<std::chrono::nanoseconds>(self->clock().now()
+                                                         - st.execute_at));
   st.process_state = "running";
   st.paused = false;
   st.started_at = iso_now();
@@ -367,6 +417,12 @@ void on_done(session_actor_type* self, protocol::completion& c) {
   st.process_state = "exited";
   st.last_completion
     = std::make_shared<const protocol::completion>(std::move(c));
+  using kind = server_stats::completion;
+  auto& status = st.last_completion->status;
+  st.stats->count_completion(status == "completed"  ? kind::completed
+                             : status == "canceled" ? kind::canceled
+                             : status == "timed_out" ? kind::timed_out
+                                                     : kind::failed);
   retained_event ev;
   ev.kind = event_kind::completed;
   ev.completion = st.last_completion;
@@ -546,7 +602,6 @@ bool attach(session_actor_type* self, caf::actor& conn,
   st.conn = conn;
   self->monitor(conn);
   // What the client has is acknowledged; everything after it goes again.
-  st.explicit_ack = st.explicit_ack || last_seq > 0;
   st.acked_seq = std::max(st.acked_seq, std::min(last_seq, st.last_seq));
   while (!st.events.empty() && st.events.front().seq != 0
          && st.events.front().seq <= st.acked_seq)
@@ -600,8 +655,10 @@ void on_timer(session_actor_type* self, timer_kind kind, std::uint64_t gen) {
       self->send(st.proc, terminate_atom::value, st.cfg->close_grace_ms);
     return;
   }
-  if (st.phase == session_phase::detached && gen == st.linger_gen)
+  if (st.phase == session_phase::detached && gen == st.linger_gen) {
+    ++st.stats->sessions_expired_total;
     end_session(self, st.cfg->cancel_grace_ms, "linger_expired");
+  }
 }
 
 } // namespace

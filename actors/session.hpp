@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <caf/actor.hpp>
+#include <caf/actor_clock.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
@@ -121,6 +122,11 @@ struct session_state {
   std::deque<std::pair<std::uint64_t, std::uint64_t>> released;
   /// The server drains: end once the process is done.
   bool draining = false;
+  /// When the current `execute` arrived (spawn latency).
+  caf::actor_clock::time_point execute_at;
+  /// Since when a full buffer withholds credit (`block`), and the total.
+  std::optional<caf::actor_clock::time_point> blocked_since;
+  std::uint64_t blocked_ns = 0;
 
   static inline const char* name = "session";
 };

@@ -58,6 +58,10 @@ void listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
   if (ec) {
     log::warn("accept_failed", {{"error", ec.message()}});
   } else {
+    // Small frames (a response, one line of output) must leave at once,
+    // not wait up to 40 ms for the peer's delayed ACK (Nagle).
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
     std::make_shared<http_session>(std::move(socket), ctx_)->run();
   }
   if (acceptor_.is_open())

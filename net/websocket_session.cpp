@@ -77,7 +77,9 @@ std::uint16_t close_code_of(boost::system::error_code ec) {
 
 websocket_session::websocket_session(asio::ip::tcp::socket&& socket,
                                      std::shared_ptr<server_context> ctx)
-  : ws_(std::move(socket)), ctx_(std::move(ctx)) {
+  : ws_(std::move(socket)),
+    ctx_(std::move(ctx)),
+    close_guard_(ws_.get_executor()) {
   id_ = ctx_->next_connection_id++;
 }
 
@@ -155,8 +157,9 @@ void websocket_session::on_read(boost::system::error_code ec, std::size_t) {
   if (!ws_.got_text()) {
     log::info("ws_binary_frame", {{"connection_id", id_}});
     buffer_.consume(buffer_.size());
-    start_close(close_unsupported, "binary frames are not supported");
-    return do_read();
+    // No further read: the close operation reads the peer's answer itself,
+    // and a read racing it could deadlock both (see close_guard_).
+    return start_close(close_unsupported, "binary frames are not supported");
   }
   if (!closing_)
     caf::anon_send(conn_, frame_in_atom::value,
@@ -225,9 +228,21 @@ void websocket_session::do_close() {
   ctx_->stats->count_close(close_pending_->code);
   log::info("ws_close_sent",
             {{"connection_id", id_}, {"code", close_pending_->code}});
-  ws_.async_close(*close_pending_, [self = shared_from_this()](auto ec) {
+  auto code = close_pending_->code;
+  ws_.async_close(*close_pending_, [self = shared_from_this(), code](auto ec) {
+    self->close_guard_.cancel();
     if (ec)
       self->fail(ec, "close");
+    self->peer_gone(true, code);
+  });
+  close_guard_.expires_after(milliseconds{ctx_->handshake_timeout_ms});
+  close_guard_.async_wait([self = shared_from_this(), code](auto ec) {
+    if (ec)
+      return; // the close completed
+    log::warn("ws_close_stuck", {{"connection_id", self->id_}});
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(self->ws_).socket().close(ignored);
+    self->peer_gone(true, code);
   });
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
@@ -73,6 +74,11 @@ private:
   bool closing_ = false;
   /// The connection actor has been told the socket is gone.
   bool gone_ = false;
+  /// Bounds our close handshake. Beast 1.81 can deadlock a close op against
+  /// a read op that fails the connection at the same moment (both wait for
+  /// the other's lock); the guard then drops the socket and frees the
+  /// session's slot all the same.
+  boost::asio::steady_timer close_guard_;
 };
 
 } // namespace actorexec::net
