@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -42,12 +43,46 @@ namespace {
 /// everything it forks form a process group we can signal as one, and the
 /// child cannot signal the server's group), and the signal state of a fresh
 /// program (exec keeps the mask and ignored dispositions of the server).
+/// Closes every descriptor above stderr but the launcher's own (its exec
+/// error pipe). Boost 1.81's close_all skips the gaps between whitelisted
+/// descriptors (it compares an entry with itself), so without this a child
+/// would inherit the server's sockets and pipes: a client's socket would
+/// then stay open as long as any child lives.
+void close_inherited(const std::vector<int>& keep) {
+  unsigned int from = 3;
+  std::vector<int> sorted{keep};
+  std::sort(sorted.begin(), sorted.end());
+  for (int fd : sorted) {
+    auto ufd = static_cast<unsigned int>(fd);
+    if (fd < 0 || ufd < from)
+      continue;
+    if (ufd > from)
+      ::close_range(from, ufd - 1, 0);
+    from = ufd + 1;
+  }
+  ::close_range(from, ~0U, 0);
+}
+
 struct child_setup {
-  std::error_code on_exec_setup(bp::posix::default_launcher&,
+  /// Limits to set; setrlimit is async-signal-safe.
+  const std::vector<std::pair<int, std::uint64_t>>* rlimits = nullptr;
+
+  std::error_code on_exec_setup(bp::posix::default_launcher& launcher,
                                 const std::filesystem::path&,
                                 const char* const*) {
     if (::setsid() < 0)
       return {errno, std::system_category()};
+    close_inherited(launcher.fd_whitelist);
+    for (auto& [resource, value] : *rlimits) {
+      struct rlimit lim;
+      lim.rlim_cur = lim.rlim_max = static_cast<rlim_t>(value);
+      // CPU: SIGXCPU at the soft limit (so the exit says why), SIGKILL
+      // only a second later if the child ignores it.
+      if (resource == RLIMIT_CPU)
+        lim.rlim_max = lim.rlim_cur + 1;
+      if (::setrlimit(resource, &lim) < 0)
+        return {errno, std::system_category()};
+    }
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -65,8 +100,8 @@ std::vector<std::string> child_environment(const spawn_spec& spec) {
     // the child's business.
     if (key.rfind("ACTOREXEC_", 0) == 0)
       return true;
-    return std::find(spec.scrub_env.begin(), spec.scrub_env.end(), key)
-           != spec.scrub_env.end();
+    return std::find(spec.scrub_env.begin(), spec.scrub_env.end(), key) !=
+           spec.scrub_env.end();
   };
   auto overridden = [&](std::string_view key) {
     for (auto& kv : spec.params.env)
@@ -103,12 +138,10 @@ std::filesystem::path resolve(const std::string& name) {
 } // namespace
 
 child_io::child_io(asio::io_context& ctx, caf::actor owner)
-  : strand_(asio::make_strand(ctx)),
-    owner_(std::move(owner)),
-    out_{asio::readable_pipe{strand_}, asio::readable_pipe{strand_}},
-    in_(strand_),
-    pidfd_(strand_) {
-}
+    : strand_(asio::make_strand(ctx)),
+      owner_(std::move(owner)), out_{asio::readable_pipe{strand_},
+                                     asio::readable_pipe{strand_}},
+      in_(strand_), pidfd_(strand_) {}
 
 child_spawner child_io::spawner(asio::io_context& ctx) {
   return [&ctx](const spawn_spec& spec, caf::actor owner,
@@ -155,7 +188,8 @@ std::shared_ptr<child_io> child_io::spawn(asio::io_context& ctx,
   auto run = [&](auto&& stdin_binding) {
     return launcher(launch_ctx.get_executor(), ec, exe, args,
                     bp::process_stdio{stdin_binding, io->out_[0], io->out_[1]},
-                    bp::process_start_dir{start_dir}, child_setup{});
+                    bp::process_start_dir{start_dir},
+                    child_setup{&spec.rlimits});
   };
   auto proc = io->has_stdin_ ? run(io->in_) : run(nullptr);
   if (ec)
@@ -175,12 +209,13 @@ void child_io::read(protocol::stream_kind stream, std::size_t max_bytes) {
     auto& buf = self->read_buf_[idx];
     buf.resize(max_bytes);
     self->out_[idx].async_read_some(
-      asio::buffer(buf), asio::bind_executor(self->strand_, [self, stream, idx](
-                                                              auto ec, auto n) {
-        std::string bytes{self->read_buf_[idx].data(), n};
-        caf::anon_send(self->owner_, read_atom::value, stream, std::move(bytes),
-                       static_cast<bool>(ec));
-      }));
+        asio::buffer(buf),
+        asio::bind_executor(
+            self->strand_, [self, stream, idx](auto ec, auto n) {
+              std::string bytes{self->read_buf_[idx].data(), n};
+              caf::anon_send(self->owner_, read_atom::value, stream,
+                             std::move(bytes), static_cast<bool>(ec));
+            }));
   });
 }
 
@@ -214,7 +249,7 @@ void child_io::do_write() {
     if (!self->in_.is_open()) {
       // Later writes find stdin closed: answer each of them.
       for (auto& w : self->writes_) {
-        (void) w;
+        (void)w;
         caf::anon_send(self->owner_, wrote_atom::value, std::uint64_t{0},
                        static_cast<int>(EPIPE));
       }
@@ -250,12 +285,12 @@ void child_io::on_pidfd_ready() {
   int status = 0;
   auto res = ::waitpid(pid_, &status, WNOHANG);
   if (res == 0) {
-    pidfd_.async_wait(asio::posix::descriptor_base::wait_read,
-                      asio::bind_executor(strand_,
-                                          [self = shared_from_this()](auto ec) {
-                                            if (!ec)
-                                              self->on_pidfd_ready();
-                                          }));
+    pidfd_.async_wait(
+        asio::posix::descriptor_base::wait_read,
+        asio::bind_executor(strand_, [self = shared_from_this()](auto ec) {
+          if (!ec)
+            self->on_pidfd_ready();
+        }));
     return;
   }
   reaped_ = true;

@@ -50,7 +50,7 @@ public:
 
 /// Starts a child for `owner`; nullptr and `ec` set when it cannot.
 using child_spawner = std::function<std::shared_ptr<child_port>(
-  const spawn_spec&, caf::actor owner, boost::system::error_code& ec)>;
+    const spawn_spec&, caf::actor owner, boost::system::error_code& ec)>;
 
 /// The asynchronous I/O side of one child: its pipes, its pidfd and its
 /// process group. Owned by a process actor through a shared_ptr; every
@@ -60,14 +60,16 @@ using child_spawner = std::function<std::shared_ptr<child_port>(
 class child_io : public child_port,
                  public std::enable_shared_from_this<child_io> {
 public:
-  using strand_type = boost::asio::strand<boost::asio::io_context::executor_type>;
+  using strand_type =
+      boost::asio::strand<boost::asio::io_context::executor_type>;
 
   /// Starts the child in a new session and process group (setsid), with
   /// stdout and stderr on pipes and stdin on a pipe or /dev/null. Returns
   /// nullptr and sets `ec` when it could not start.
-  static std::shared_ptr<child_io>
-  spawn(boost::asio::io_context& ctx, const spawn_spec& spec, caf::actor owner,
-        boost::system::error_code& ec);
+  static std::shared_ptr<child_io> spawn(boost::asio::io_context& ctx,
+                                         const spawn_spec& spec,
+                                         caf::actor owner,
+                                         boost::system::error_code& ec);
 
   ~child_io();
 

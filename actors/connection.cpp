@@ -18,9 +18,8 @@ namespace {
 constexpr std::uint16_t close_policy = 1008;
 
 double unix_now() {
-  return duration_cast<duration<double>>(
-           system_clock::now().time_since_epoch())
-    .count();
+  return duration_cast<duration<double>>(system_clock::now().time_since_epoch())
+      .count();
 }
 
 void send_frames(connection_actor_type* self, std::vector<frame_ptr> frames,
@@ -45,8 +44,8 @@ void on_written(connection_actor_type* self, std::uint64_t bytes) {
   auto& st = self->state;
   st.written_carry += bytes;
   std::uint64_t credited = 0;
-  while (!st.in_flight.empty()
-         && st.in_flight.front().first <= st.written_carry) {
+  while (!st.in_flight.empty() &&
+         st.in_flight.front().first <= st.written_carry) {
     st.written_carry -= st.in_flight.front().first;
     if (st.in_flight.front().second)
       credited += st.in_flight.front().first;
@@ -64,10 +63,10 @@ void refuse_resume(connection_actor_type* self, const protocol::request& req) {
              {"code", static_cast<int>(error_code::resume_refused)}});
   send_text(self,
             protocol::encode_error(
-              req.id, protocol::make_error(
-                        error_code::resume_refused,
-                        "Resume refused: unknown session, wrong token or "
-                        "expired session")));
+                req.id, protocol::make_error(
+                            error_code::resume_refused,
+                            "Resume refused: unknown session, wrong token or "
+                            "expired session")));
 }
 
 /// `resume`: the supervisor checks id and token; the surviving session then
@@ -77,31 +76,32 @@ void refuse_resume(connection_actor_type* self, const protocol::request& req) {
 void resume(connection_actor_type* self, protocol::request& req) {
   auto& st = self->state;
   auto& p = std::get<protocol::resume_params>(req.params);
-  self
-    ->request(st.supervisor, caf::infinite, resume_atom::value, p.session_id,
-              p.resume_token)
-    .await(
-      [=](caf::actor& target) {
-        self
-          ->request(target, caf::infinite, attach_atom::value,
-                    caf::actor{self}, req)
-          .await(
-            [=](bool) {
-              auto& st = self->state;
-              if (st.session != target) {
-                // The fresh session made for this connection is discarded.
-                self->send(st.session, end_atom::value, st.cfg->close_grace_ms);
-                st.session = target;
-                st.session_id
-                  = std::get<protocol::resume_params>(req.params).session_id;
-              }
-              ++st.stats->resumes_total;
-              log::info("resumed", {{"connection_id", st.id},
-                                    {"session_id", st.session_id}});
-            },
-            [=](caf::error&) { refuse_resume(self, req); });
-      },
-      [=](caf::error&) { refuse_resume(self, req); });
+  self->request(st.supervisor, caf::infinite, resume_atom::value, p.session_id,
+                p.resume_token)
+      .await(
+          [=](caf::actor& target) {
+            self->request(target, caf::infinite, attach_atom::value,
+                          caf::actor{self}, req)
+                .await(
+                    [=](bool) {
+                      auto& st = self->state;
+                      if (st.session != target) {
+                        // The fresh session made for this connection is
+                        // discarded.
+                        self->send(st.session, end_atom::value,
+                                   st.cfg->close_grace_ms);
+                        st.session = target;
+                        st.session_id =
+                            std::get<protocol::resume_params>(req.params)
+                                .session_id;
+                      }
+                      ++st.stats->resumes_total;
+                      log::info("resumed", {{"connection_id", st.id},
+                                            {"session_id", st.session_id}});
+                    },
+                    [=](caf::error&) { refuse_resume(self, req); });
+          },
+          [=](caf::error&) { refuse_resume(self, req); });
 }
 
 void on_frame(connection_actor_type* self, std::string& text) {
@@ -112,11 +112,10 @@ void on_frame(connection_actor_type* self, std::string& text) {
     return;
   }
   if (res.error) {
-    log::info("request_error",
-              {{"connection_id", st.id},
-               {"session_id", st.session_id},
-               {"code", static_cast<int>(res.error->code)},
-               {"error", res.error->message}});
+    log::info("request_error", {{"connection_id", st.id},
+                                {"session_id", st.session_id},
+                                {"code", static_cast<int>(res.error->code)},
+                                {"error", res.error->message}});
     st.stats->count_rpc_error(static_cast<int>(res.error->code));
     send_text(self, protocol::encode_error(res.id, *res.error));
     return;
@@ -127,15 +126,15 @@ void on_frame(connection_actor_type* self, std::string& text) {
                         {"method", req.method},
                         {"id", req.id ? *req.id : boost::json::value{}}});
   if (std::holds_alternative<protocol::ping_params>(req.params)) {
-    send_text(self, protocol::encode_result(
-                      req.id, boost::json::object{{"pong", true},
-                                                  {"timestamp", unix_now()}}));
+    send_text(self,
+              protocol::encode_result(
+                  req.id, boost::json::object{{"pong", true},
+                                              {"timestamp", unix_now()}}));
   } else if (std::holds_alternative<protocol::pong_params>(req.params)) {
     // The answer to our JSON ping: nothing to do.
-  } else if (std::holds_alternative<protocol::hook_status_params>(
-               req.params)) {
+  } else if (std::holds_alternative<protocol::hook_status_params>(req.params)) {
     send_text(self, protocol::encode_result(
-                      req.id, boost::json::object{{"enabled", false}}));
+                        req.id, boost::json::object{{"enabled", false}}));
   } else if (std::holds_alternative<protocol::resume_params>(req.params)) {
     resume(self, req);
   } else {
@@ -151,7 +150,8 @@ void arm_json_ping(connection_actor_type* self) {
 }
 
 bool from(connection_actor_type* self, const caf::actor& who) {
-  return who && self->current_sender() == caf::actor_cast<caf::strong_actor_ptr>(who);
+  return who &&
+         self->current_sender() == caf::actor_cast<caf::strong_actor_ptr>(who);
 }
 
 } // namespace
@@ -171,62 +171,60 @@ caf::behavior connection_actor(connection_actor_type* self, std::uint64_t id,
   self->attach_functor([stats = st.stats] { --stats->active_connections; });
   // Frames that arrive before the session exists wait in the mailbox: await
   // suspends everything else until the supervisor answered.
-  self
-    ->request(st.supervisor, caf::infinite, open_atom::value,
-              caf::actor{self})
-    .await(
-      [=](caf::actor& session, std::string& sid, std::string& token) {
+  self->request(st.supervisor, caf::infinite, open_atom::value,
+                caf::actor{self})
+      .await(
+          [=](caf::actor& session, std::string& sid, std::string& token) {
+            auto& st = self->state;
+            st.session = std::move(session);
+            st.session_id = sid;
+            log::info("connection_open",
+                      {{"connection_id", st.id}, {"session_id", sid}});
+            send_text(self, protocol::encode_connected(
+                                sid, token, st.cfg->heartbeat_interval_ms));
+            arm_json_ping(self);
+          },
+          [=](caf::error&) {
+            auto& st = self->state;
+            log::warn("session_limit", {{"connection_id", st.id}});
+            st.stats->count_rpc_error(
+                static_cast<int>(error_code::session_limit));
+            send_text(self, protocol::encode_error(
+                                std::nullopt, protocol::make_error(
+                                                  error_code::session_limit,
+                                                  "Session limit exceeded")));
+            st.closing = true;
+            st.out->close(close_policy, "session limit exceeded");
+          });
+  return {
+      [=](frame_in_atom, std::string& text) {
+        if (!self->state.closing)
+          on_frame(self, text);
+      },
+      [=](written_atom, std::uint64_t bytes) { on_written(self, bytes); },
+      [=](frames_atom, frame_batch& batch) {
+        if (from(self, self->state.session))
+          send_frames(self, std::move(batch.frames), batch.credited);
+      },
+      [=](close_atom, std::uint16_t code, std::string& reason) {
         auto& st = self->state;
-        st.session = std::move(session);
-        st.session_id = sid;
-        log::info("connection_open",
-                  {{"connection_id", st.id}, {"session_id", sid}});
-        send_text(self,
-                  protocol::encode_connected(sid, token,
-                                             st.cfg->heartbeat_interval_ms));
+        st.closing = true;
+        st.out->close(code, std::move(reason));
+      },
+      [=](peer_gone_atom, bool clean, std::uint16_t code) {
+        auto& st = self->state;
+        log::info("connection_closed", {{"connection_id", st.id},
+                                        {"session_id", st.session_id},
+                                        {"clean", clean},
+                                        {"code", code}});
+        if (st.session && !st.closing)
+          self->send(st.session, peer_gone_atom::value, clean);
+        self->quit();
+      },
+      [=](timer_atom, timer_kind, std::uint64_t) {
+        send_text(self, protocol::encode_ping(unix_now()));
         arm_json_ping(self);
       },
-      [=](caf::error&) {
-        auto& st = self->state;
-        log::warn("session_limit", {{"connection_id", st.id}});
-        st.stats->count_rpc_error(static_cast<int>(error_code::session_limit));
-        send_text(self,
-                  protocol::encode_error(
-                    std::nullopt,
-                    protocol::make_error(error_code::session_limit,
-                                         "Session limit exceeded")));
-        st.closing = true;
-        st.out->close(close_policy, "session limit exceeded");
-      });
-  return {
-    [=](frame_in_atom, std::string& text) {
-      if (!self->state.closing)
-        on_frame(self, text);
-    },
-    [=](written_atom, std::uint64_t bytes) { on_written(self, bytes); },
-    [=](frames_atom, frame_batch& batch) {
-      if (from(self, self->state.session))
-        send_frames(self, std::move(batch.frames), batch.credited);
-    },
-    [=](close_atom, std::uint16_t code, std::string& reason) {
-      auto& st = self->state;
-      st.closing = true;
-      st.out->close(code, std::move(reason));
-    },
-    [=](peer_gone_atom, bool clean, std::uint16_t code) {
-      auto& st = self->state;
-      log::info("connection_closed", {{"connection_id", st.id},
-                                      {"session_id", st.session_id},
-                                      {"clean", clean},
-                                      {"code", code}});
-      if (st.session && !st.closing)
-        self->send(st.session, peer_gone_atom::value, clean);
-      self->quit();
-    },
-    [=](timer_atom, timer_kind, std::uint64_t) {
-      send_text(self, protocol::encode_ping(unix_now()));
-      arm_json_ping(self);
-    },
   };
 }
 

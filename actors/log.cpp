@@ -17,14 +17,14 @@ std::mutex write_mutex;
 
 const char* name_of(level lvl) {
   switch (lvl) {
-    case level::debug:
-      return "debug";
-    case level::info:
-      return "info";
-    case level::warn:
-      return "warn";
-    default:
-      return "error";
+  case level::debug:
+    return "debug";
+  case level::info:
+    return "info";
+  case level::warn:
+    return "warn";
+  default:
+    return "error";
   }
 }
 

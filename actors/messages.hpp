@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -46,6 +47,8 @@ struct spawn_spec {
   std::string shell = "bash";
   /// Environment variables never passed to children (secrets).
   std::vector<std::string> scrub_env;
+  /// Resource limits set in the child before exec: (RLIMIT_*, value).
+  std::vector<std::pair<int, std::uint64_t>> rlimits;
 };
 
 /// The answer to an `input` request: `error` 0 on success, else a JSON-RPC
@@ -56,7 +59,8 @@ struct input_result {
   std::uint64_t written = 0;
 };
 
-// -- net -> connection ---------------------------------------------------------
+// -- net -> connection
+// ---------------------------------------------------------
 
 /// A text frame from the client: (frame_in_atom, std::string).
 using frame_in_atom = caf::atom_constant<caf::atom("frame_in")>;
@@ -65,7 +69,8 @@ using peer_gone_atom = caf::atom_constant<caf::atom("peer_gone")>;
 /// Bytes the socket wrote: (written_atom, uint64_t bytes).
 using written_atom = caf::atom_constant<caf::atom("written")>;
 
-// -- connection <-> supervisor -------------------------------------------------
+// -- connection <-> supervisor
+// -------------------------------------------------
 
 /// Ask for a fresh session: (open_atom, actor connection) ->
 /// (ok, actor session, std::string session_id, std::string resume_token) or
@@ -77,7 +82,8 @@ using open_atom = caf::atom_constant<caf::atom("open")>;
 /// session is unknown, expired or the token is wrong.
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
 
-// -- connection <-> session ----------------------------------------------------
+// -- connection <-> session
+// ----------------------------------------------------
 
 /// Bind the sending connection to this session and replay: (attach_atom,
 /// caf::actor connection, protocol::request resume_request) -> bool. The
@@ -92,7 +98,8 @@ using frames_atom = caf::atom_constant<caf::atom("frames")>;
 /// Close the socket: (close_atom, uint16_t code, std::string reason).
 using close_atom = caf::atom_constant<caf::atom("close")>;
 
-// -- session <-> process -------------------------------------------------------
+// -- session <-> process
+// -------------------------------------------------------
 
 /// The child runs: (started_atom, int64_t pid, int64_t pgid).
 using started_atom = caf::atom_constant<caf::atom("started")>;
@@ -135,7 +142,8 @@ enum class timer_kind : int {
   drain
 };
 
-// -- session lifecycle ---------------------------------------------------------
+// -- session lifecycle
+// ---------------------------------------------------------
 
 /// The client closed cleanly or the session must end now:
 /// (end_atom, uint64_t grace_ms).

@@ -38,20 +38,19 @@ void arm(process_actor_type* self, timer_kind kind, caf::timespan after) {
                      self->state.timer_gen);
 }
 
-/// Issues a read on every open, idle stream while credit lasts, starting
-/// with the stream that went second last time.
+/// Issues a read on every open, idle stream while there is credit. Credit
+/// is charged when bytes arrive, not when a read is issued: a quiet stream
+/// (stderr, mostly) must not sit on credit the other one needs. Both reads
+/// together may overshoot the credit by at most one read.
 void pump_reads(process_actor_type* self) {
   auto& st = self->state;
-  for (int i = 0; i < 2; ++i) {
-    int idx = (st.next_stream + i) % 2;
+  for (int idx = 0; idx < 2; ++idx) {
     if (st.eof[idx] || st.reading[idx] > 0 || st.credit == 0)
       continue;
     auto take = std::min<std::uint64_t>(st.credit, st.cfg->read_chunk_bytes);
-    st.credit -= take;
     st.reading[idx] = take;
     st.io->read(kind_of(idx), take);
   }
-  st.next_stream ^= 1;
 }
 
 protocol::completion make_completion(process_actor_type* self) {
@@ -84,13 +83,13 @@ void maybe_done(process_actor_type* self) {
     --st.stats->paused_processes;
   }
   auto c = make_completion(self);
-  log::info("process_exit", {{"pid", st.pid},
-                             {"status", c.status},
-                             {"exit_code", c.exit_code ? boost::json::value(
-                                                           *c.exit_code)
-                                                       : nullptr},
-                             {"stdout_bytes", st.bytes[0]},
-                             {"stderr_bytes", st.bytes[1]}});
+  log::info(
+      "process_exit",
+      {{"pid", st.pid},
+       {"status", c.status},
+       {"exit_code", c.exit_code ? boost::json::value(*c.exit_code) : nullptr},
+       {"stdout_bytes", st.bytes[0]},
+       {"stderr_bytes", st.bytes[1]}});
   self->send(st.session, done_atom::value, std::move(c));
   self->quit();
 }
@@ -103,8 +102,9 @@ void start_termination(process_actor_type* self, std::string why,
     return;
   st.terminating = true;
   st.end_status = std::move(why);
-  log::info("process_signal",
-            {{"pid", st.pid}, {"signal", "SIGTERM"}, {"reason", st.end_status}});
+  log::info(
+      "process_signal",
+      {{"pid", st.pid}, {"signal", "SIGTERM"}, {"reason", st.end_status}});
   st.io->signal_group(SIGTERM);
   if (st.paused) {
     // A stopped process cannot act on SIGTERM until it runs again.
@@ -142,20 +142,19 @@ void on_timer(process_actor_type* self, timer_kind kind, std::uint64_t gen) {
   auto& st = self->state;
   auto now = self->clock().now();
   switch (kind) {
-    case timer_kind::kill:
-      kill_group(self);
-      return;
-    case timer_kind::force_close:
-      st.io->close_pipes();
-      return;
-    default:
-      break;
+  case timer_kind::kill:
+    kill_group(self);
+    return;
+  case timer_kind::force_close:
+    st.io->close_pipes();
+    return;
+  default:
+    break;
   }
   if (gen != st.timer_gen || st.paused || st.terminating)
     return;
   if (kind == timer_kind::wall) {
-    start_termination(self, "timed_out",
-                      milliseconds{st.cfg->cancel_grace_ms});
+    start_termination(self, "timed_out", milliseconds{st.cfg->cancel_grace_ms});
   } else if (kind == timer_kind::idle) {
     if (blocked_by_backpressure(st)) {
       // We are the ones not reading: the child may be writing all along.
@@ -213,8 +212,7 @@ void on_read(process_actor_type* self, stream_kind stream, std::string& data,
              bool eof) {
   auto& st = self->state;
   auto idx = static_cast<int>(stream);
-  st.credit += st.reading[idx] - std::min<std::uint64_t>(st.reading[idx],
-                                                         data.size());
+  st.credit -= std::min<std::uint64_t>(st.credit, data.size());
   st.reading[idx] = 0;
   if (st.discard_output) {
     st.eof[idx] = eof;
@@ -246,28 +244,27 @@ void on_read(process_actor_type* self, stream_kind stream, std::string& data,
 std::string control(process_actor_type* self, protocol::control_type type) {
   auto& st = self->state;
   switch (type) {
-    case protocol::control_type::pause:
-      if (!st.paused && !st.terminating) {
-        st.io->signal_group(SIGSTOP);
-        st.paused = true;
-        ++st.stats->paused_processes;
-        pause_clocks(self);
-        log::info("process_signal", {{"pid", st.pid}, {"signal", "SIGSTOP"}});
-      }
-      return "paused";
-    case protocol::control_type::resume:
-      if (st.paused) {
-        st.io->signal_group(SIGCONT);
-        st.paused = false;
-        --st.stats->paused_processes;
-        resume_clocks(self);
-        log::info("process_signal", {{"pid", st.pid}, {"signal", "SIGCONT"}});
-      }
-      return "resumed";
-    default:
-      start_termination(self, "canceled",
-                        milliseconds{st.cfg->cancel_grace_ms});
-      return "canceled";
+  case protocol::control_type::pause:
+    if (!st.paused && !st.terminating) {
+      st.io->signal_group(SIGSTOP);
+      st.paused = true;
+      ++st.stats->paused_processes;
+      pause_clocks(self);
+      log::info("process_signal", {{"pid", st.pid}, {"signal", "SIGSTOP"}});
+    }
+    return "paused";
+  case protocol::control_type::resume:
+    if (st.paused) {
+      st.io->signal_group(SIGCONT);
+      st.paused = false;
+      --st.stats->paused_processes;
+      resume_clocks(self);
+      log::info("process_signal", {{"pid", st.pid}, {"signal", "SIGCONT"}});
+    }
+    return "resumed";
+  default:
+    start_termination(self, "canceled", milliseconds{st.cfg->cancel_grace_ms});
+    return "canceled";
   }
 }
 
@@ -295,7 +292,7 @@ void on_wrote(process_actor_type* self, std::uint64_t n, int err) {
     st.stdin_closed = true;
     auto code = static_cast<int>(protocol::error_code::stdin_unavailable);
     promise.deliver(input_result{
-      code, std::string{"stdin not available: "} + std::strerror(err), n});
+        code, std::string{"stdin not available: "} + std::strerror(err), n});
     return;
   }
   promise.deliver(input_result{0, {}, n});
@@ -307,10 +304,10 @@ bool spawn_child(process_actor_type* self, const spawn_spec& spec,
   boost::system::error_code ec;
   st.io = spawner(spec, caf::actor_cast<caf::actor>(self), ec);
   if (!st.io) {
-    auto code = ec.value() == ENOENT || ec.value() == EACCES
-                    || ec.value() == ENOTDIR || ec.value() == ENOEXEC
-                  ? protocol::error_code::invalid_params
-                  : protocol::error_code::internal_error;
+    auto code = ec.value() == ENOENT || ec.value() == EACCES ||
+                        ec.value() == ENOTDIR || ec.value() == ENOEXEC
+                    ? protocol::error_code::invalid_params
+                    : protocol::error_code::internal_error;
     auto what = "Cannot start process: " + ec.message();
     ++st.stats->spawn_failures_total;
     log::warn("spawn_failed", {{"error", what}});
@@ -327,10 +324,11 @@ bool spawn_child(process_actor_type* self, const spawn_spec& spec,
   limits.max_pending_bytes = 1 << 20;
   for (auto& f : st.framers)
     f.emplace(spec.params.framing, limits);
-  log::info("spawn", {{"pid", st.pid},
-                      {"command", spec.params.command
-                                    ? boost::json::value(*spec.params.command)
-                                    : boost::json::value(spec.params.argv[0])}});
+  log::info("spawn",
+            {{"pid", st.pid},
+             {"command", spec.params.command
+                             ? boost::json::value(*spec.params.command)
+                             : boost::json::value(spec.params.argv[0])}});
   self->send(st.session, started_atom::value, st.pid, st.pid);
   start_clocks(self, spec.params);
   st.io->wait();
@@ -357,38 +355,38 @@ caf::behavior process_actor(process_actor_type* self, caf::actor session,
     --stats->running_processes;
   });
   return {
-    [=](credit_atom, std::uint64_t n) {
-      self->state.credit += n;
-      pump_reads(self);
-    },
-    [=](read_atom, stream_kind stream, std::string& data, bool eof) {
-      on_read(self, stream, data, eof);
-    },
-    [=](reaped_atom, int status) {
-      self->state.reaped = true;
-      self->state.wait_status = status;
-      maybe_done(self);
-    },
-    [=](control_atom, protocol::control_type type) {
-      return control(self, type);
-    },
-    [=](input_atom, std::string& data, bool eof) {
-      return input(self, data, eof);
-    },
-    [=](wrote_atom, std::uint64_t n, int err) { on_wrote(self, n, err); },
-    [=](timer_atom, timer_kind kind, std::uint64_t gen) {
-      on_timer(self, kind, gen);
-    },
-    [=](terminate_atom, std::uint64_t grace_ms) {
-      // The session is ending: nobody will read the rest of the output.
-      auto& st = self->state;
-      st.discard_output = true;
-      st.credit = std::numeric_limits<std::uint64_t>::max() / 2;
-      pump_reads(self);
-      start_termination(self, "canceled", milliseconds{grace_ms});
-      if (st.killed)
-        st.io->close_pipes();
-    },
+      [=](credit_atom, std::uint64_t n) {
+        self->state.credit += n;
+        pump_reads(self);
+      },
+      [=](read_atom, stream_kind stream, std::string& data, bool eof) {
+        on_read(self, stream, data, eof);
+      },
+      [=](reaped_atom, int status) {
+        self->state.reaped = true;
+        self->state.wait_status = status;
+        maybe_done(self);
+      },
+      [=](control_atom, protocol::control_type type) {
+        return control(self, type);
+      },
+      [=](input_atom, std::string& data, bool eof) {
+        return input(self, data, eof);
+      },
+      [=](wrote_atom, std::uint64_t n, int err) { on_wrote(self, n, err); },
+      [=](timer_atom, timer_kind kind, std::uint64_t gen) {
+        on_timer(self, kind, gen);
+      },
+      [=](terminate_atom, std::uint64_t grace_ms) {
+        // The session is ending: nobody will read the rest of the output.
+        auto& st = self->state;
+        st.discard_output = true;
+        st.credit = std::numeric_limits<std::uint64_t>::max() / 2;
+        pump_reads(self);
+        start_termination(self, "canceled", milliseconds{grace_ms});
+        if (st.killed)
+          st.io->close_pipes();
+      },
   };
 }
 

@@ -11,8 +11,8 @@
 #include <boost/asio/io_context.hpp>
 
 #include <caf/actor_clock.hpp>
-#include <caf/response_promise.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
 
 #include "actors/child_io.hpp"
@@ -37,12 +37,10 @@ struct process_state {
   std::array<std::optional<protocol::output_framer>, 2> framers;
   /// Whether each stream reached end of file.
   std::array<bool, 2> eof{{false, false}};
-  /// Bytes reserved by the read outstanding on each stream (0: none).
+  /// Size of the read outstanding on each stream (0: none).
   std::array<std::uint64_t, 2> reading{{0, 0}};
   /// Bytes read from each stream.
   std::array<std::uint64_t, 2> bytes{{0, 0}};
-  /// Which stream reads first next time (fairness between the two).
-  int next_stream = 0;
   /// Bytes the session allows us to read and hand over.
   std::uint64_t credit = 0;
   /// The child was reaped, and how it ended (waitpid status).

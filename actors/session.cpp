@@ -18,12 +18,12 @@ using protocol::stream_kind;
 
 const char* to_string(session_phase phase) {
   switch (phase) {
-    case session_phase::attached:
-      return "attached";
-    case session_phase::detached:
-      return "detached";
-    default:
-      return "expired";
+  case session_phase::attached:
+    return "attached";
+  case session_phase::detached:
+    return "detached";
+  default:
+    return "expired";
   }
 }
 
@@ -60,7 +60,7 @@ void reply_error(session_actor_type* self, const protocol::request_id& id,
                               {"code", static_cast<int>(code)},
                               {"error", message}});
   reply_frame(self, protocol::encode_error(
-                      id, protocol::make_error(code, std::move(message))));
+                        id, protocol::make_error(code, std::move(message))));
 }
 
 std::string iso_now() {
@@ -75,27 +75,27 @@ std::string iso_now() {
 std::string encode_event(const session_state& st, const retained_event& ev,
                          std::uint64_t seq) {
   switch (ev.kind) {
-    case event_kind::output:
-      return protocol::encode_output(ev.stream, ev.piece, seq);
-    case event_kind::gap:
-      return protocol::encode_stream_gap(ev.stream, ev.gap_bytes,
-                                         ev.gap_frames, seq);
-    case event_kind::started:
-      return protocol::encode_process_event("process.started", "started",
-                                            st.pid, st.pid, seq);
-    case event_kind::paused:
-      return protocol::encode_process_event("process.paused", "paused", st.pid,
-                                            st.pid, seq);
-    case event_kind::resumed:
-      return protocol::encode_process_event("process.resumed", "resumed",
-                                            st.pid, st.pid, seq);
-    case event_kind::canceled:
-      return protocol::encode_process_event("process.canceled", "canceled",
-                                            st.pid, st.pid, seq);
-    case event_kind::completed:
-      return protocol::encode_completed(*ev.completion, seq);
-    default:
-      return protocol::encode_process_error(ev.error, seq);
+  case event_kind::output:
+    return protocol::encode_output(ev.stream, ev.piece, seq);
+  case event_kind::gap:
+    return protocol::encode_stream_gap(ev.stream, ev.gap_bytes, ev.gap_frames,
+                                       seq);
+  case event_kind::started:
+    return protocol::encode_process_event("process.started", "started", st.pid,
+                                          st.pid, seq);
+  case event_kind::paused:
+    return protocol::encode_process_event("process.paused", "paused", st.pid,
+                                          st.pid, seq);
+  case event_kind::resumed:
+    return protocol::encode_process_event("process.resumed", "resumed", st.pid,
+                                          st.pid, seq);
+  case event_kind::canceled:
+    return protocol::encode_process_event("process.canceled", "canceled",
+                                          st.pid, st.pid, seq);
+  case event_kind::completed:
+    return protocol::encode_completed(*ev.completion, seq);
+  default:
+    return protocol::encode_process_error(ev.error, seq);
   }
 }
 
@@ -112,6 +112,8 @@ void pump(session_actor_type* self) {
     if (!ev.frame) {
       ev.seq = ++st.last_seq;
       ev.frame = make_frame(encode_event(st, ev, ev.seq));
+      // The frame is what stays; the raw payload would double the memory.
+      std::string{}.swap(ev.piece.data);
       if (ev.kind == event_kind::output) {
         ++st.stats->output_frames_total;
         if (ev.stream == stream_kind::err)
@@ -156,21 +158,21 @@ std::uint64_t weight(const session_state& st) {
 }
 
 bool over_bounds(const session_state& st) {
-  return weight(st) > st.cfg->max_buffer_bytes
-         || st.events.size() > st.cfg->max_buffer_frames;
+  return weight(st) > st.cfg->max_buffer_bytes ||
+         st.events.size() > st.cfg->max_buffer_frames;
 }
 
 /// The buffer can take no more output (the `block` policy stops here).
 bool full(const session_state& st) {
-  return weight(st) >= st.cfg->max_buffer_bytes
-         || st.events.size() >= st.cfg->max_buffer_frames;
+  return weight(st) >= st.cfg->max_buffer_bytes ||
+         st.events.size() >= st.cfg->max_buffer_frames;
 }
 
 /// Credit smaller than this is not worth a message (at least 1 byte).
 std::uint64_t min_grant(const session_state& st) {
   return std::max<std::uint64_t>(
-    1, std::min<std::uint64_t>(st.cfg->max_buffer_bytes / 4,
-                               st.cfg->read_chunk_bytes / 4));
+      1, std::min<std::uint64_t>(st.cfg->max_buffer_bytes / 4,
+                                 st.cfg->read_chunk_bytes / 4));
 }
 
 /// What the process may still be granted: the bound less the credit it
@@ -180,18 +182,12 @@ std::uint64_t room(const session_state& st) {
   std::uint64_t used = st.proc_outstanding;
   if (st.policy == protocol::overflow_policy::block)
     used += weight(st);
-  return used >= st.cfg->max_buffer_bytes ? 0
-                                          : st.cfg->max_buffer_bytes - used;
-}
-
-/// No useful credit can be granted.
-bool no_room(const session_state& st) {
-  return full(st) || room(st) < min_grant(st);
+  return used >= st.cfg->max_buffer_bytes ? 0 : st.cfg->max_buffer_bytes - used;
 }
 
 /// A client that never acks acknowledges implicitly: a written event goes
 /// once more than `replay_window_bytes` were written after it, or earlier
-/// when the buffer has no room for more credit. The window is best effort: were it to hold
+/// when the buffer is full. The window is best effort: were it to hold
 /// written events against a full buffer, a client that never acks would
 /// stall its own stream (1000 frames of 100-byte lines are far less than
 /// 256 KiB).
@@ -201,7 +197,7 @@ void release_implicit(session_state& st) {
   while (st.written_idx > 0) {
     auto size = st.events.front().frame->size();
     bool beyond_window = st.written_window - size > st.cfg->replay_window_bytes;
-    if (!beyond_window && !no_room(st))
+    if (!beyond_window && !full(st))
       break;
     pop_front(st);
   }
@@ -227,8 +223,8 @@ void drop_oldest(session_state& st) {
     st.stats->dropped_bytes_total += ev.raw_size;
     ++st.stats->dropped_frames_total;
     // Merge with a gap right before it, so a long drop is one event.
-    if (i > st.send_idx && st.events[i - 1].kind == event_kind::gap
-        && !st.events[i - 1].frame && st.events[i - 1].stream == ev.stream) {
+    if (i > st.send_idx && st.events[i - 1].kind == event_kind::gap &&
+        !st.events[i - 1].frame && st.events[i - 1].stream == ev.stream) {
       st.events[i - 1].gap_bytes += gap.gap_bytes;
       st.events[i - 1].gap_frames += 1;
       st.events.erase(st.events.begin() + static_cast<std::ptrdiff_t>(i));
@@ -255,7 +251,7 @@ void grant_credit(session_actor_type* self) {
   if (st.blocked_since) {
     auto d = self->clock().now() - *st.blocked_since;
     auto ns = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+        std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
     st.blocked_ns += ns;
     st.stats->backpressure_blocked_ns_total += ns;
     st.blocked_since.reset();
@@ -327,8 +323,8 @@ void on_ack(session_actor_type* self, std::uint64_t seq) {
   if (seq > st.last_seq)
     seq = st.last_seq; // nobody can ack what was never sent
   st.acked_seq = std::max(st.acked_seq, seq);
-  while (!st.events.empty() && st.events.front().seq != 0
-         && st.events.front().seq <= st.acked_seq)
+  while (!st.events.empty() && st.events.front().seq != 0 &&
+         st.events.front().seq <= st.acked_seq)
     pop_front(st);
   grant_credit(self);
 }
@@ -345,18 +341,18 @@ boost::json::value status_of(session_actor_type* self) {
     result["process"] = nullptr;
     return result;
   }
-  boost::json::object p{{"state", st.process_state},
-                        {"pid", st.pid},
-                        {"pgid", st.pid},
-                        {"exit_code", nullptr},
-                        {"signal", nullptr},
-                        {"started_at", st.started_at},
-                        {"bytes",
-                         {{"stdout", st.stream_bytes[0]},
-                          {"stderr", st.stream_bytes[1]}}},
-                        {"dropped_bytes", st.dropped_bytes},
-                        {"blocked_ms", st.blocked_ns / 1000000},
-                        {"paused", st.paused}};
+  boost::json::object p{
+      {"state", st.process_state},
+      {"pid", st.pid},
+      {"pgid", st.pid},
+      {"exit_code", nullptr},
+      {"signal", nullptr},
+      {"started_at", st.started_at},
+      {"bytes",
+       {{"stdout", st.stream_bytes[0]}, {"stderr", st.stream_bytes[1]}}},
+      {"dropped_bytes", st.dropped_bytes},
+      {"blocked_ms", st.blocked_ns / 1000000},
+      {"paused", st.paused}};
   if (auto& c = st.last_completion) {
     if (c->exit_code)
       p["exit_code"] = *c->exit_code;
@@ -375,11 +371,17 @@ void execute(session_actor_type* self, protocol::request& req) {
                 "A process is already running");
     return;
   }
+  if (st.cfg->no_shell && params.command) {
+    reply_error(self, req.id, error_code::command_not_allowed,
+                "Shell commands are disabled on this server (--no-shell): "
+                "use 'argv'");
+    return;
+  }
   if (auto err = st.cfg->allowed.check(params)) {
     reply_error(self, req.id, err->code, err->message);
     return;
   }
-  spawn_spec spec{params, st.cfg->shell, st.cfg->scrub_env};
+  spawn_spec spec{params, st.cfg->shell, st.cfg->scrub_env, st.cfg->rlimits};
   st.policy = params.on_overflow;
   st.pending_execute = req.id;
   st.awaiting_start = true;
@@ -397,16 +399,17 @@ void on_started(session_actor_type* self, std::int64_t pid) {
   st.awaiting_start = false;
   st.blocked_ns = 0;
   st.stats->spawn_latency.observe(
-    std::chrono::duration_cast<std::chrono::nanoseconds>(self->clock().now()
-                                                         - st.execute_at));
+      std::chrono::duration_cast<std::chrono::nanoseconds>(self->clock().now() -
+                                                           st.execute_at));
   st.process_state = "running";
   st.paused = false;
   st.started_at = iso_now();
   st.last_completion = nullptr;
   st.stream_bytes[0] = st.stream_bytes[1] = 0;
   st.dropped_bytes = 0;
-  reply(self, st.pending_execute,
-        boost::json::object{{"status", "started"}, {"pid", pid}, {"pgid", pid}});
+  reply(
+      self, st.pending_execute,
+      boost::json::object{{"status", "started"}, {"pid", pid}, {"pgid", pid}});
   push_simple(self, event_kind::started);
 }
 
@@ -415,12 +418,12 @@ void on_done(session_actor_type* self, protocol::completion& c) {
   st.proc = nullptr;
   st.paused = false;
   st.process_state = "exited";
-  st.last_completion
-    = std::make_shared<const protocol::completion>(std::move(c));
+  st.last_completion =
+      std::make_shared<const protocol::completion>(std::move(c));
   using kind = server_stats::completion;
   auto& status = st.last_completion->status;
-  st.stats->count_completion(status == "completed"  ? kind::completed
-                             : status == "canceled" ? kind::canceled
+  st.stats->count_completion(status == "completed"   ? kind::completed
+                             : status == "canceled"  ? kind::canceled
                              : status == "timed_out" ? kind::timed_out
                                                      : kind::failed);
   retained_event ev;
@@ -441,26 +444,27 @@ void control(session_actor_type* self, protocol::request& req) {
   auto type = std::get<protocol::control_params>(req.params).type;
   auto id = req.id;
   self->request(st.proc, caf::infinite, control_atom::value, type)
-    .then(
-      [=](const std::string& status) {
-        auto& st = self->state;
-        reply(self, id, boost::json::object{{"status", status}});
-        if (status == "paused") {
-          st.paused = true;
-          st.process_state = "paused";
-          push_simple(self, event_kind::paused);
-        } else if (status == "resumed") {
-          st.paused = false;
-          st.process_state = "running";
-          push_simple(self, event_kind::resumed);
-        } else {
-          st.process_state = "terminating";
-          push_simple(self, event_kind::canceled);
-        }
-      },
-      [=](caf::error&) {
-        reply_error(self, id, error_code::no_process, "No process is running");
-      });
+      .then(
+          [=](const std::string& status) {
+            auto& st = self->state;
+            reply(self, id, boost::json::object{{"status", status}});
+            if (status == "paused") {
+              st.paused = true;
+              st.process_state = "paused";
+              push_simple(self, event_kind::paused);
+            } else if (status == "resumed") {
+              st.paused = false;
+              st.process_state = "running";
+              push_simple(self, event_kind::resumed);
+            } else {
+              st.process_state = "terminating";
+              push_simple(self, event_kind::canceled);
+            }
+          },
+          [=](caf::error&) {
+            reply_error(self, id, error_code::no_process,
+                        "No process is running");
+          });
 }
 
 void input(session_actor_type* self, protocol::request& req) {
@@ -473,16 +477,18 @@ void input(session_actor_type* self, protocol::request& req) {
   auto id = req.id;
   self->request(st.proc, caf::infinite, input_atom::value, std::move(p.data),
                 p.eof)
-    .then(
-      [=](const input_result& r) {
-        if (r.error != 0)
-          reply_error(self, id, static_cast<error_code>(r.error), r.message);
-        else
-          reply(self, id, boost::json::object{{"written", r.written}});
-      },
-      [=](caf::error&) {
-        reply_error(self, id, error_code::no_process, "No process is running");
-      });
+      .then(
+          [=](const input_result& r) {
+            if (r.error != 0)
+              reply_error(self, id, static_cast<error_code>(r.error),
+                          r.message);
+            else
+              reply(self, id, boost::json::object{{"written", r.written}});
+          },
+          [=](caf::error&) {
+            reply_error(self, id, error_code::no_process,
+                        "No process is running");
+          });
 }
 
 void on_request(session_actor_type* self, protocol::request& req) {
@@ -574,8 +580,8 @@ void report_resume_gap(session_actor_type* self, std::uint64_t last_seq) {
     return;
   auto before_kept = cum_raw_at(st, first_kept - 1);
   auto at_client = cum_raw_at(st, last_seq);
-  std::uint64_t bytes = before_kept && at_client ? *before_kept - *at_client
-                                                 : 0;
+  std::uint64_t bytes =
+      before_kept && at_client ? *before_kept - *at_client : 0;
   log::warn("resume_gap", {{"session_id", st.id},
                            {"last_seq", last_seq},
                            {"first_kept", first_kept}});
@@ -603,8 +609,8 @@ bool attach(session_actor_type* self, caf::actor& conn,
   self->monitor(conn);
   // What the client has is acknowledged; everything after it goes again.
   st.acked_seq = std::max(st.acked_seq, std::min(last_seq, st.last_seq));
-  while (!st.events.empty() && st.events.front().seq != 0
-         && st.events.front().seq <= st.acked_seq)
+  while (!st.events.empty() && st.events.front().seq != 0 &&
+         st.events.front().seq <= st.acked_seq)
     pop_front(st);
   st.send_idx = st.written_idx = 0;
   st.written_carry = st.written_window = 0;
@@ -704,37 +710,39 @@ caf::behavior session_actor(session_actor_type* self, std::string id,
     }
   });
   return {
-    [=](request_atom, protocol::request& req) { on_request(self, req); },
-    [=](started_atom, std::int64_t pid, std::int64_t) {
-      on_started(self, pid);
-    },
-    [=](failed_atom, int code, std::string& what) {
-      auto& st = self->state;
-      st.proc = nullptr;
-      st.awaiting_start = false;
-      reply_error(self, st.pending_execute, static_cast<error_code>(code),
-                  std::move(what));
-    },
-    [=](output_atom, output_batch& batch) { on_output(self, batch); },
-    [=](done_atom, protocol::completion& c) { on_done(self, c); },
-    [=](written_atom, std::uint64_t bytes) {
-      if (self->current_sender() == self->state.conn)
-        on_written(self, bytes);
-    },
-    [=](peer_gone_atom, bool clean) {
-      if (self->current_sender() == self->state.conn)
-        on_peer_gone(self, clean);
-    },
-    [=](attach_atom, caf::actor& conn, const protocol::request& req) {
-      return attach(self, conn, req);
-    },
-    [=](end_atom, std::uint64_t grace_ms) {
-      end_session(self, grace_ms, "discarded");
-    },
-    [=](shutdown_atom, std::uint64_t grace_ms) { start_drain(self, grace_ms); },
-    [=](timer_atom, timer_kind kind, std::uint64_t gen) {
-      on_timer(self, kind, gen);
-    },
+      [=](request_atom, protocol::request& req) { on_request(self, req); },
+      [=](started_atom, std::int64_t pid, std::int64_t) {
+        on_started(self, pid);
+      },
+      [=](failed_atom, int code, std::string& what) {
+        auto& st = self->state;
+        st.proc = nullptr;
+        st.awaiting_start = false;
+        reply_error(self, st.pending_execute, static_cast<error_code>(code),
+                    std::move(what));
+      },
+      [=](output_atom, output_batch& batch) { on_output(self, batch); },
+      [=](done_atom, protocol::completion& c) { on_done(self, c); },
+      [=](written_atom, std::uint64_t bytes) {
+        if (self->current_sender() == self->state.conn)
+          on_written(self, bytes);
+      },
+      [=](peer_gone_atom, bool clean) {
+        if (self->current_sender() == self->state.conn)
+          on_peer_gone(self, clean);
+      },
+      [=](attach_atom, caf::actor& conn, const protocol::request& req) {
+        return attach(self, conn, req);
+      },
+      [=](end_atom, std::uint64_t grace_ms) {
+        end_session(self, grace_ms, "discarded");
+      },
+      [=](shutdown_atom, std::uint64_t grace_ms) {
+        start_drain(self, grace_ms);
+      },
+      [=](timer_atom, timer_kind kind, std::uint64_t gen) {
+        on_timer(self, kind, gen);
+      },
   };
 }
 

@@ -24,8 +24,16 @@ namespace actorexec {
 
 /// What a retained event is; it is encoded (and given its `seq`) the first
 /// time it is sent, so events dropped before that leave no hole in `seq`.
-enum class event_kind { output, gap, started, paused, resumed, canceled,
-                        completed, error };
+enum class event_kind {
+  output,
+  gap,
+  started,
+  paused,
+  resumed,
+  canceled,
+  completed,
+  error
+};
 
 /// One event of the session's log, from production until acknowledged.
 struct retained_event {

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "protocol/allow_list.hpp"
@@ -43,6 +44,10 @@ struct settings {
   std::size_t read_chunk_bytes = 64 * 1024;
   /// Environment variables never passed to children.
   std::vector<std::string> scrub_env;
+  /// Accept `argv` only: `command` (a shell) is refused.
+  bool no_shell = false;
+  /// Resource limits of every child: (RLIMIT_* resource, soft = hard).
+  std::vector<std::pair<int, std::uint64_t>> rlimits;
 };
 
 } // namespace actorexec

@@ -30,8 +30,8 @@ open_session(supervisor_actor_type* self, caf::actor& conn) {
     return caf::make_error(caf::sec::runtime_error, "session limit exceeded");
   auto id = make_uuid_v4();
   auto token = random_hex(32);
-  auto session
-    = self->spawn(session_actor, id, conn, st.spawner, st.cfg, st.stats);
+  auto session =
+      self->spawn(session_actor, id, conn, st.spawner, st.cfg, st.stats);
   self->monitor(session);
   st.ids.emplace(session.address(), id);
   st.sessions.emplace(id, session_entry{session, token});
@@ -47,9 +47,9 @@ caf::result<caf::actor> find_session(supervisor_actor_type* self,
   // Compare against a dummy when the id is unknown, so both refusals take
   // the same time.
   static const std::string dummy(64, '0');
-  bool ok = constant_time_equal(i == st.sessions.end() ? dummy : i->second.token,
-                                token)
-            && i != st.sessions.end();
+  bool ok = constant_time_equal(
+                i == st.sessions.end() ? dummy : i->second.token, token) &&
+            i != st.sessions.end();
   if (!ok) {
     log::info("resume_refused", {{"session_id", id}});
     return caf::make_error(caf::sec::runtime_error, "resume refused");
@@ -112,17 +112,17 @@ caf::behavior supervisor_actor(supervisor_actor_type* self,
     st.ids.erase(i);
   });
   return {
-    [=](open_atom, caf::actor& conn) { return open_session(self, conn); },
-    [=](resume_atom, const std::string& id, const std::string& token) {
-      return find_session(self, id, token);
-    },
-    [=](shutdown_atom, std::uint64_t grace_ms) {
-      auto& st = self->state;
-      st.draining = true;
-      st.stats->draining = true;
-      for (auto& kv : st.sessions)
-        self->send(kv.second.session, shutdown_atom::value, grace_ms);
-    },
+      [=](open_atom, caf::actor& conn) { return open_session(self, conn); },
+      [=](resume_atom, const std::string& id, const std::string& token) {
+        return find_session(self, id, token);
+      },
+      [=](shutdown_atom, std::uint64_t grace_ms) {
+        auto& st = self->state;
+        st.draining = true;
+        st.stats->draining = true;
+        for (auto& kv : st.sessions)
+          self->send(kv.second.session, shutdown_atom::value, grace_ms);
+      },
   };
 }
 

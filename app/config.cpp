@@ -1,5 +1,7 @@
 #include "app/config.hpp"
 
+#include <sys/resource.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
@@ -90,6 +92,23 @@ bool to_bool(const std::string& s, bool& out) {
 
 std::function<bool(config&, const std::string&)> bool_field(bool config::*f) {
   return [f](config& c, const std::string& s) { return to_bool(s, c.*f); };
+}
+
+/// A per-child resource limit; a later value for the same resource wins.
+std::function<bool(config&, const std::string&)> rlimit_setting(int resource) {
+  return [resource](config& c, const std::string& s) {
+    std::uint64_t v;
+    if (!to_u64(s, v))
+      return false;
+    auto& lims = c.actors.rlimits;
+    for (auto& l : lims)
+      if (l.first == resource) {
+        l.second = v;
+        return true;
+      }
+    lims.emplace_back(resource, v);
+    return true;
+  };
 }
 
 std::vector<std::string> split_list(const std::string& s) {
@@ -218,6 +237,25 @@ const std::vector<option>& options() {
        "most WebSocket connections from one address, 0: no limit (503 "
        "beyond)",
        uint_field(&config::max_connections_per_ip)},
+      {"no-shell", "ACTOREXEC_NO_SHELL", nullptr, "false",
+       "accept `argv` only; `command` gets -32001 (switch)",
+       [](config& c, const std::string& s) {
+         return to_bool(s, c.actors.no_shell);
+       },
+       true},
+      {"rlimit-cpu", "ACTOREXEC_RLIMIT_CPU", nullptr, "(none)",
+       "CPU seconds per child (RLIMIT_CPU; SIGXCPU beyond)",
+       rlimit_setting(RLIMIT_CPU)},
+      {"rlimit-as", "ACTOREXEC_RLIMIT_AS", nullptr, "(none)",
+       "address space bytes per child (RLIMIT_AS)", rlimit_setting(RLIMIT_AS)},
+      {"rlimit-nofile", "ACTOREXEC_RLIMIT_NOFILE", nullptr, "(none)",
+       "open files per child (RLIMIT_NOFILE)", rlimit_setting(RLIMIT_NOFILE)},
+      {"rlimit-nproc", "ACTOREXEC_RLIMIT_NPROC", nullptr, "(none)",
+       "processes of the child's user (RLIMIT_NPROC)",
+       rlimit_setting(RLIMIT_NPROC)},
+      {"rlimit-fsize", "ACTOREXEC_RLIMIT_FSIZE", nullptr, "(none)",
+       "largest file a child may write, bytes (RLIMIT_FSIZE)",
+       rlimit_setting(RLIMIT_FSIZE)},
       {"scrub-env", "ACTOREXEC_SCRUB_ENV", nullptr, "(none)",
        "comma list of variables never passed to children",
        [](config& c, const std::string& s) {

@@ -80,8 +80,8 @@ void start_shutdown(std::shared_ptr<server> srv, int sig) {
   srv->lst->stop();
   caf::anon_send(srv->ctx->supervisor, shutdown_atom::value,
                  cfg.shutdown_grace_ms);
-  srv->drain_deadline = steady_clock::now()
-                        + milliseconds{cfg.shutdown_grace_ms} + drain_margin;
+  srv->drain_deadline =
+      steady_clock::now() + milliseconds{cfg.shutdown_grace_ms} + drain_margin;
   srv->drain_timer = std::make_unique<asio::steady_timer>(srv->ioc);
   await_drained(srv);
 }
@@ -112,8 +112,8 @@ int run(const app::config& cfg) {
   ctx->max_connections = cfg.max_connections;
   ctx->admit = std::make_shared<net::admission>(cfg.max_connections,
                                                 cfg.max_connections_per_ip);
-  ctx->supervisor = sys.spawn(supervisor_actor, child_io::spawner(ioc),
-                              settings_ptr, stats);
+  ctx->supervisor =
+      sys.spawn(supervisor_actor, child_io::spawner(ioc), settings_ptr, stats);
   boost::system::error_code ec;
   auto address = asio::ip::make_address(cfg.host, ec);
   if (ec) {
@@ -124,9 +124,9 @@ int run(const app::config& cfg) {
   auto lst = std::make_shared<net::listener>(ioc, ctx);
   lst->open({address, cfg.port}, ec);
   if (ec) {
-    log::error("listen_failed", {{"host", cfg.host},
-                                 {"port", cfg.port},
-                                 {"error", ec.message()}});
+    log::error(
+        "listen_failed",
+        {{"host", cfg.host}, {"port", cfg.port}, {"error", ec.message()}});
     caf::anon_send_exit(ctx->supervisor, caf::exit_reason::user_shutdown);
     return 1;
   }

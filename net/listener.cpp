@@ -11,8 +11,7 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 listener::listener(asio::io_context& ioc, std::shared_ptr<server_context> ctx)
-  : ioc_(ioc), acceptor_(asio::make_strand(ioc)), ctx_(std::move(ctx)) {
-}
+    : ioc_(ioc), acceptor_(asio::make_strand(ioc)), ctx_(std::move(ctx)) {}
 
 void listener::open(const tcp::endpoint& endpoint,
                     boost::system::error_code& ec) {

@@ -34,8 +34,7 @@ constexpr std::uint16_t close_unsupported = 1003;
 class socket_outbox : public outbox {
 public:
   socket_outbox(std::weak_ptr<websocket_session> ws, asio::any_io_executor ex)
-    : ws_(std::move(ws)), ex_(std::move(ex)) {
-  }
+      : ws_(std::move(ws)), ex_(std::move(ex)) {}
 
   void send(std::vector<frame_ptr> frames) override {
     asio::post(ex_, [ws = ws_, frames = std::move(frames)]() mutable {
@@ -77,9 +76,8 @@ std::uint16_t close_code_of(boost::system::error_code ec) {
 
 websocket_session::websocket_session(asio::ip::tcp::socket&& socket,
                                      std::shared_ptr<server_context> ctx)
-  : ws_(std::move(socket)),
-    ctx_(std::move(ctx)),
-    close_guard_(ws_.get_executor()) {
+    : ws_(std::move(socket)), ctx_(std::move(ctx)),
+      close_guard_(ws_.get_executor()) {
   id_ = ctx_->next_connection_id++;
 }
 
@@ -100,26 +98,25 @@ void websocket_session::run(beast::http::request<beast::http::string_body> req,
   opt.keep_alive_pings = true;
   ws_.set_option(opt);
   ws_.set_option(websocket::stream_base::decorator(
-    [proto = std::move(info.subprotocol)](websocket::response_type& res) {
-      res.set(beast::http::field::server, "actorexec/" ACTOREXEC_VERSION);
-      // The `bearer.<token>` subprotocol that authenticated a browser:
-      // RFC 6455 clients fail the handshake unless it is echoed.
-      if (!proto.empty())
-        res.set(beast::http::field::sec_websocket_protocol, proto);
-    }));
+      [proto = std::move(info.subprotocol)](websocket::response_type& res) {
+        res.set(beast::http::field::server, "actorexec/" ACTOREXEC_VERSION);
+        // The `bearer.<token>` subprotocol that authenticated a browser:
+        // RFC 6455 clients fail the handshake unless it is echoed.
+        if (!proto.empty())
+          res.set(beast::http::field::sec_websocket_protocol, proto);
+      }));
   ws_.read_message_max(ctx_->max_message_bytes);
   ws_.auto_fragment(false);
   ws_.text(true);
-  ws_.async_accept(req, [self = shared_from_this()](auto ec) {
-    self->on_accept(ec);
-  });
+  ws_.async_accept(
+      req, [self = shared_from_this()](auto ec) { self->on_accept(ec); });
 }
 
 void websocket_session::on_accept(boost::system::error_code ec) {
   if (ec)
     return fail(ec, "accept");
-  auto out = std::make_shared<socket_outbox>(weak_from_this(),
-                                             ws_.get_executor());
+  auto out =
+      std::make_shared<socket_outbox>(weak_from_this(), ws_.get_executor());
   conn_ = ctx_->system->spawn(connection_actor, id_, std::move(out),
                               ctx_->supervisor, ctx_->cfg, ctx_->stats);
   do_read();
@@ -152,6 +149,10 @@ void websocket_session::on_read(boost::system::error_code ec, std::size_t) {
     if (!closing_)
       ctx_->stats->count_close(1006);
     fail(ec, "read");
+    // The peer is gone (reset, timeout): let go of the socket now, so no
+    // pending write keeps it, and this session, alive.
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
     return peer_gone(closing_, 1006);
   }
   if (!ws_.got_text()) {
@@ -185,10 +186,9 @@ void websocket_session::do_write() {
     return;
   }
   writing_ = true;
-  ws_.async_write(asio::buffer(*queue_.front()),
-                  [self = shared_from_this()](auto ec, auto n) {
-                    self->on_write(ec, n);
-                  });
+  ws_.async_write(
+      asio::buffer(*queue_.front()),
+      [self = shared_from_this()](auto ec, auto n) { self->on_write(ec, n); });
 }
 
 void websocket_session::on_write(boost::system::error_code ec, std::size_t) {
@@ -255,16 +255,16 @@ void websocket_session::peer_gone(bool clean, std::uint16_t code) {
 
 void websocket_session::fail(boost::system::error_code ec, const char* what) {
   // Ordinary ends of a connection are not worth a warning.
-  if (ec == asio::error::operation_aborted || ec == websocket::error::closed
-      || ec == asio::error::eof || ec == beast::error::timeout
-      || ec == asio::error::connection_reset)
-    log::debug("ws_end", {{"connection_id", id_},
-                          {"what", what},
-                          {"error", ec.message()}});
+  if (ec == asio::error::operation_aborted || ec == websocket::error::closed ||
+      ec == asio::error::eof || ec == beast::error::timeout ||
+      ec == asio::error::connection_reset)
+    log::debug(
+        "ws_end",
+        {{"connection_id", id_}, {"what", what}, {"error", ec.message()}});
   else
-    log::warn("ws_error", {{"connection_id", id_},
-                           {"what", what},
-                           {"error", ec.message()}});
+    log::warn(
+        "ws_error",
+        {{"connection_id", id_}, {"what", what}, {"error", ec.message()}});
 }
 
 } // namespace actorexec::net

@@ -27,7 +27,7 @@ namespace actorexec::net {
 /// frames come back through an outbox that posts to this session's strand.
 /// Nothing here touches actor state.
 class websocket_session
-  : public std::enable_shared_from_this<websocket_session> {
+    : public std::enable_shared_from_this<websocket_session> {
 public:
   websocket_session(boost::asio::ip::tcp::socket&& socket,
                     std::shared_ptr<server_context> ctx);

@@ -85,8 +85,8 @@ struct pong_params {};
 struct hook_status_params {};
 
 /// The params of any known method.
-using request_params
-  = std::variant<execute_params, control_params, input_params, status_params,
+using request_params =
+    std::variant<execute_params, control_params, input_params, status_params,
                  ack_params, resume_params, detach_params, ping_params,
                  pong_params, hook_status_params>;
 

@@ -90,21 +90,21 @@ struct conn_log {
 inline caf::behavior mock_conn(caf::event_based_actor* self,
                                std::shared_ptr<conn_log> log) {
   return {
-    [=](frames_atom, frame_batch& b) {
-      for (auto& f : b.frames) {
-        log->frames.push_back(*f);
-        log->credited.push_back(b.credited);
-      }
-    },
-    [=](close_atom, std::uint16_t code, std::string&) {
-      log->closes.push_back(code);
-    },
-    [=](written_atom, std::uint64_t n, caf::actor& session) {
-      self->send(session, written_atom::value, n);
-    },
-    [=](peer_gone_atom, bool clean, caf::actor& session) {
-      self->send(session, peer_gone_atom::value, clean);
-    },
+      [=](frames_atom, frame_batch& b) {
+        for (auto& f : b.frames) {
+          log->frames.push_back(*f);
+          log->credited.push_back(b.credited);
+        }
+      },
+      [=](close_atom, std::uint16_t code, std::string&) {
+        log->closes.push_back(code);
+      },
+      [=](written_atom, std::uint64_t n, caf::actor& session) {
+        self->send(session, written_atom::value, n);
+      },
+      [=](peer_gone_atom, bool clean, caf::actor& session) {
+        self->send(session, peer_gone_atom::value, clean);
+      },
   };
 }
 
@@ -115,8 +115,8 @@ struct actor_fixture {
   std::shared_ptr<settings> conf = std::make_shared<settings>();
   std::shared_ptr<server_stats> stats = std::make_shared<server_stats>();
   /// Every fake child started, in order.
-  std::shared_ptr<std::vector<std::shared_ptr<fake_child>>> children
-    = std::make_shared<std::vector<std::shared_ptr<fake_child>>>();
+  std::shared_ptr<std::vector<std::shared_ptr<fake_child>>> children =
+      std::make_shared<std::vector<std::shared_ptr<fake_child>>>();
   /// When set, spawning fails with this errno.
   std::shared_ptr<int> spawn_errno = std::make_shared<int>(0);
 
@@ -129,14 +129,12 @@ struct actor_fixture {
     sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
   }
 
-  ~actor_fixture() {
-    run();
-  }
+  ~actor_fixture() { run(); }
 
   child_spawner spawner() {
     return [kids = children, err = spawn_errno](
-             const spawn_spec&, caf::actor,
-             boost::system::error_code& ec) -> std::shared_ptr<child_port> {
+               const spawn_spec&, caf::actor,
+               boost::system::error_code& ec) -> std::shared_ptr<child_port> {
       if (*err != 0) {
         ec.assign(*err, boost::system::system_category());
         return nullptr;
@@ -148,9 +146,7 @@ struct actor_fixture {
     };
   }
 
-  void run() {
-    sched->run();
-  }
+  void run() { sched->run(); }
 
   /// Moves virtual time on and runs everything that became due.
   void advance(caf::timespan t) {
@@ -158,9 +154,7 @@ struct actor_fixture {
     run();
   }
 
-  fake_child& child(std::size_t i = 0) {
-    return *children->at(i);
-  }
+  fake_child& child(std::size_t i = 0) { return *children->at(i); }
 };
 
 /// A request as the connection would route it.

@@ -32,10 +32,12 @@ struct session_log {
 caf::behavior mock_session(caf::event_based_actor*,
                            std::shared_ptr<session_log> log) {
   return {
-    [=](started_atom, std::int64_t, std::int64_t) { log->started = true; },
-    [=](failed_atom, int code, std::string&) { log->failed_code = code; },
-    [=](output_atom, output_batch& b) { log->output.push_back(std::move(b)); },
-    [=](done_atom, protocol::completion& c) { log->done = c; },
+      [=](started_atom, std::int64_t, std::int64_t) { log->started = true; },
+      [=](failed_atom, int code, std::string&) { log->failed_code = code; },
+      [=](output_atom, output_batch& b) {
+        log->output.push_back(std::move(b));
+      },
+      [=](done_atom, protocol::completion& c) { log->done = c; },
   };
 }
 
@@ -64,16 +66,14 @@ struct fixture : actor_fixture {
     send(read_atom::value, stream_kind::err, std::string{}, true);
   }
 
-  void reap(int status) {
-    send(reaped_atom::value, status);
-  }
+  void reap(int status) { send(reaped_atom::value, status); }
 
   /// Sends `type` as the session would and returns the status answered.
   std::string control(protocol::control_type type) {
     std::string answer;
     auto probe = sys->spawn([&](caf::event_based_actor* self) {
       self->request(proc, caf::infinite, control_atom::value, type)
-        .then([&](const std::string& s) { answer = s; });
+          .then([&](const std::string& s) { answer = s; });
     });
     run();
     return answer;
@@ -109,13 +109,20 @@ BOOST_AUTO_TEST_CASE(reads_only_within_credit) {
   conf->read_chunk_bytes = 100;
   start();
   send(credit_atom::value, std::uint64_t{150});
-  // 100 for one stream, the remaining 50 for the other.
-  BOOST_TEST(child().reading[0] + child().reading[1] == 150u);
-  send(read_atom::value, stream_kind::out, std::string(30, 'x'), false);
-  // 30 used; 70 unused come back, so the next read may take them.
-  BOOST_TEST(child().reading[0] + child().reading[1] <= 120u);
-  BOOST_TEST(log->output.size() == 1u);
-  BOOST_TEST(log->output[0].raw_bytes == 30u);
+  // Each stream reads at most one chunk of the credit.
+  BOOST_TEST(child().reading[0] == 100u);
+  BOOST_TEST(child().reading[1] == 100u);
+  child().reading[0] = 0; // the read completes
+  send(read_atom::value, stream_kind::out, std::string(100, 'x'), false);
+  BOOST_TEST(child().reading[0] == 50u); // 50 of the credit left
+  child().reading[0] = 0;
+  send(read_atom::value, stream_kind::out, std::string(50, 'x'), false);
+  // Credit spent: no new read until the session grants more.
+  BOOST_TEST(child().reading[0] == 0u);
+  BOOST_TEST(log->output.size() == 2u);
+  BOOST_TEST(log->output[0].raw_bytes == 100u);
+  send(credit_atom::value, std::uint64_t{10});
+  BOOST_TEST(child().reading[0] == 10u);
 }
 
 BOOST_AUTO_TEST_CASE(completion_waits_for_both_pipes_and_the_reap) {
@@ -242,7 +249,7 @@ BOOST_AUTO_TEST_CASE(input_needs_a_stdin_pipe) {
   auto probe = sys->spawn([&](caf::event_based_actor* self) {
     self->request(proc, caf::infinite, input_atom::value, std::string{"x"},
                   false)
-      .then([&](const input_result& x) { r = x; });
+        .then([&](const input_result& x) { r = x; });
   });
   run();
   BOOST_TEST(r.error == -32005);
@@ -257,7 +264,7 @@ BOOST_AUTO_TEST_CASE(input_is_answered_once_written) {
   auto probe = sys->spawn([&](caf::event_based_actor* self) {
     self->request(proc, caf::infinite, input_atom::value, std::string{"abc"},
                   true)
-      .then([&](const input_result& x) { r = x; });
+        .then([&](const input_result& x) { r = x; });
   });
   run();
   BOOST_TEST(!r); // not before the bytes are in the pipe

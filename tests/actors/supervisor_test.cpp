@@ -31,11 +31,11 @@ struct fixture : actor_fixture {
     auto conn = sys->spawn(mock_conn, std::make_shared<conn_log>());
     auto probe = sys->spawn([&](caf::event_based_actor* self) {
       self->request(sup, caf::infinite, open_atom::value, conn)
-        .then(
-          [&](caf::actor& s, std::string& id, std::string& token) {
-            result = opened{s, id, token, false};
-          },
-          [&](caf::error&) { result.refused = true; });
+          .then(
+              [&](caf::actor& s, std::string& id, std::string& token) {
+                result = opened{s, id, token, false};
+              },
+              [&](caf::error&) { result.refused = true; });
     });
     run();
     return result;
@@ -46,7 +46,7 @@ struct fixture : actor_fixture {
     caf::actor found;
     auto probe = sys->spawn([&](caf::event_based_actor* self) {
       self->request(sup, caf::infinite, resume_atom::value, id, token)
-        .then([&](caf::actor& s) { found = s; }, [&](caf::error&) {});
+          .then([&](caf::actor& s) { found = s; }, [&](caf::error&) {});
     });
     run();
     return found;

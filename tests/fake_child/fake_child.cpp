@@ -1,4 +1,5 @@
-// fake_child: a small multi-mode child program for actorexec's integration tests.
+// fake_child: a small multi-mode child program for actorexec's integration
+// tests.
 //
 // Flags are actions (or settings) executed strictly in command-line order, so a
 // test composes a scenario, e.g.
@@ -8,24 +9,30 @@
 // test sees never depends on stdio flushing.
 //
 // Settings
-//   --width W            width of numbered lines, newline included (default 100)
+//   --width W            width of numbered lines, newline included (default
+//   100)
 //   --tag T              prefix of numbered lines and stderr lines (default "")
 //   --interval-ms N      pause between ticks (default 100)
 // Actions
-//   --lines N [--width W]  N numbered lines "<tag>line 000001 xxxx...\n" to stdout
-//   --flood BYTES          BYTES of the numbered-line stream (width 100), in large
+//   --lines N [--width W]  N numbered lines "<tag>line 000001 xxxx...\n" to
+//   stdout
+//   --flood BYTES          BYTES of the numbered-line stream (width 100), in
+//   large
 //                          write() calls; the last line may be cut short
 //   --stderr-lines N       N lines "<tag>err 000001\n" to stderr
 //   --text STR             STR + "\n" to stdout
-//   --invalid-utf8         a fixed byte sequence that is not valid UTF-8, then a
+//   --invalid-utf8         a fixed byte sequence that is not valid UTF-8, then
+//   a
 //                          valid line whose 4-byte character is written in two
 //                          write() calls 50 ms apart (see kInvalidUtf8* below)
 //   --all-bytes            the 256 byte values 0x00..0xff, then "\n"
 //   --long-line N          one line of N chars ('a'..'z' cycling) + "\n"
-//   --ticks N              N lines "tick K\n" (K from 1), one every --interval-ms
+//   --ticks N              N lines "tick K\n" (K from 1), one every
+//   --interval-ms
 //   --sleep-ms N           sleep N ms
 //   --ignore-term          ignore SIGTERM from now on
-//   --grandchildren N      fork N grandchildren (same process group) that ignore
+//   --grandchildren N      fork N grandchildren (same process group) that
+//   ignore
 //                          SIGTERM, keep stdout/stderr open, print
 //                          "grandchild PID\n" and sleep 300 s
 //   --print-pid            "pid PID pgid PGID\n"
@@ -79,7 +86,9 @@ void write_all(int fd, const char* data, size_t size) {
   }
 }
 
-void write_all(int fd, const std::string& s) { write_all(fd, s.data(), s.size()); }
+void write_all(int fd, const std::string& s) {
+  write_all(fd, s.data(), s.size());
+}
 
 void sleep_ms(long ms) {
   timespec deadline{};
@@ -90,7 +99,8 @@ void sleep_ms(long ms) {
     deadline.tv_sec += 1;
     deadline.tv_nsec -= 1000000000L;
   }
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nullptr) == EINTR) {
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nullptr) ==
+         EINTR) {
   }
 }
 
@@ -203,7 +213,8 @@ void grandchildren(long n) {
 }
 
 void print_pid() {
-  write_all(1, "pid " + std::to_string(getpid()) + " pgid " + std::to_string(getpgrp()) + "\n");
+  write_all(1, "pid " + std::to_string(getpid()) + " pgid " +
+                   std::to_string(getpgrp()) + "\n");
 }
 
 void print_cwd() {
@@ -215,7 +226,8 @@ void print_cwd() {
 
 void print_env(const char* name) {
   const char* v = std::getenv(name);
-  write_all(1, v ? std::string(name) + "=" + v + "\n" : std::string(name) + " unset\n");
+  write_all(1, v ? std::string(name) + "=" + v + "\n"
+                 : std::string(name) + " unset\n");
 }
 
 void echo_stdin() {

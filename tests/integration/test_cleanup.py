@@ -142,6 +142,22 @@ class ShutdownTest(ServerTestCase):
                              "server did not exit after SIGTERM")
         self.assertNoGroup(await wait_group_gone(pgid, 5.0), pgid)
 
+    async def test_sigterm_with_obedient_and_stubborn_children_exits_0(self):
+        obedient = await self.connect()
+        run_o = await obedient.start({"command": "sleep 60"})
+        stubborn = await self.connect()
+        run_s, pgid_s, _ = await start_stubborn(stubborn)
+        self.server.terminate()
+        for c in (obedient, stubborn):
+            note = await c.wait_method("server.shutdown", timeout=10)
+            self.assertIsInstance(note["params"].get("grace_ms"), int)
+            (code, _), _ = await c.wait_closed(20)
+            self.assertEqual(code, 1001)
+        self.assertEqual(self.server.wait_exit(15), 0)
+        self.assertNoGroup(await wait_group_gone(run_o.started["pgid"], 5.0),
+                           run_o.started["pgid"])
+        self.assertNoGroup(await wait_group_gone(pgid_s, 5.0), pgid_s)
+
     async def test_sigterm_idle_server_exits_promptly(self):
         c = await self.connect()
         t0 = time.monotonic()

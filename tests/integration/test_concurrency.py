@@ -55,7 +55,10 @@ class NoStallTest(ServerTestCase):
         a = await self.connect()
         b = await self.connect()
         run_a = await a.start({"command": fake_cmd("--ignore-term",
+                                                     "--text", "ready",
                                                      "--sleep-ms", 60000)})
+        # Cancel only once SIGTERM is ignored, or it may simply kill A.
+        await a.collect_until(run_a, "process.output")
         t0 = time.monotonic()
         await a.send(a.message("control", {"type": "CANCEL"}, id="c"))
         run_b = await b.run({"command": "echo b"})

@@ -10,7 +10,7 @@ import time
 import unittest
 
 from harness import (OP_PING, OP_PONG, OP_TEXT, RawWebSocket, ServerTestCase,
-                     main)
+                     async_wait_until, main, pid_alive)
 
 
 class WebSocketPingTest(ServerTestCase):
@@ -37,6 +37,25 @@ class WebSocketPingTest(ServerTestCase):
         t0 = time.monotonic()
         self.assertTrue(await raw.wait_eof(5.0), "silent peer not dropped")
         self.assertGreaterEqual(time.monotonic() - t0, 0.2)
+
+    async def test_dead_peer_detaches_and_its_process_keeps_running(self):
+        raw = await self.raw()
+        raw.send_frame(OP_TEXT, json.dumps({
+            "jsonrpc": "2.0", "id": 1, "method": "execute",
+            "params": {"command": "sleep 30"}}).encode())
+        frame = await raw.recv_until(
+            lambda f: f[1] == OP_TEXT and b'"started"' in f[2], 5.0)
+        self.assertIsNotNone(frame, "no execute response")
+        pid = json.loads(frame[2])["result"]["pid"]
+        self.extra_pgids.add(pid)
+        # From now on the peer answers no ping: the server must drop it
+        # (closing the TCP connection, which the child must not hold).
+        self.assertTrue(await raw.wait_eof(5.0), "dead peer not dropped")
+        detached = await async_wait_until(
+            lambda: self.server.http_json("/health")[1]["detached_sessions"]
+            == 1, 5.0)
+        self.assertTrue(detached, "the session did not detach")
+        self.assertTrue(pid_alive(pid), "the process died with its peer")
 
     async def test_answering_peer_stays(self):
         raw = await self.raw()
