@@ -53,7 +53,10 @@ struct server {
 /// the I/O threads.
 void await_drained(std::shared_ptr<server> srv) {
   auto& stats = *srv->ctx->stats;
-  if (stats.running_processes.load() <= 0 && stats.active_sessions.load() <= 0)
+  // Sockets too: a Close frame (1001) still queued would be lost, and the
+  // client would see 1006, if the I/O threads stopped before writing it.
+  if (stats.running_processes.load() <= 0 &&
+      stats.active_sessions.load() <= 0 && stats.active_connections.load() <= 0)
     return srv->ioc.stop();
   if (steady_clock::now() > srv->drain_deadline) {
     log::warn("shutdown_deadline",
