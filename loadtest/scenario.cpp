@@ -398,25 +398,26 @@ std::optional<double> seed_timeout(const json::object& obj,
   return t;
 }
 
-scenario parse_flat_suite(const json::object& obj) {
+/// The name and description both suite formats share.
+scenario suite_header(const json::object& obj) {
   scenario sc;
   sc.name = "stress_suite";
   if (auto* x = obj.if_contains("task_list_id"); x && x->is_string())
     sc.name = std::string{x->get_string()};
   if (auto* x = obj.if_contains("description"); x && x->is_string())
     sc.description = std::string{x->get_string()};
+  return sc;
+}
+
+scenario parse_flat_suite(const json::object& obj) {
+  auto sc = suite_header(obj);
   sc.phases.push_back(parse_seed_tests(obj.at("tests"), "tests", "tests",
                                        seed_timeout(obj, "")));
   return sc;
 }
 
 scenario parse_categorized_suite(const json::object& obj) {
-  scenario sc;
-  sc.name = "stress_suite";
-  if (auto* x = obj.if_contains("task_list_id"); x && x->is_string())
-    sc.name = std::string{x->get_string()};
-  if (auto* x = obj.if_contains("description"); x && x->is_string())
-    sc.description = std::string{x->get_string()};
+  auto sc = suite_header(obj);
   const auto& cats = as_object(obj.at("categories"), "categories");
   for (const auto& kv : cats) {
     auto p = join("categories", kv.key());
