@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 #include "loadtest/report.hpp"
 #include "loadtest/scenario.hpp"
@@ -15,5 +16,11 @@ namespace actorexec::loadtest {
 phase_result run_phase(const phase_spec& phase, const ws_url& url,
                        std::uint64_t seed,
                        std::chrono::steady_clock::time_point t0);
+
+/// GETs `url` over plain HTTP/1.1 on a private io_context: the whole
+/// exchange ends within `timeout`. The body of a 200 goes to `body`; any
+/// other outcome returns false with `error` set. Safe on any thread.
+bool http_get(const ws_url& url, std::chrono::milliseconds timeout,
+              std::string& body, std::string& error);
 
 } // namespace actorexec::loadtest

@@ -4,6 +4,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -31,7 +32,10 @@ Exit status: 0 every expectation met, 1 an expectation failed, 2 bad usage.
   --url URL            target (overrides the scenario's "url")
   --report FILE        also write the machine-readable JSON report to FILE
   --server-pid PID     sample the server's VmRSS, VmHWM, fds and CPU time
-  --sample-ms N        sampling period for --server-pid (default 100)
+  --metrics URL        sample RSS, fds and CPU time from the server's
+                       http://HOST:PORT/metrics instead (add ?token=T to the
+                       URL when the server wants its token for /metrics)
+  --sample-ms N        sampling period of either (default 100)
   --scale F            multiply every phase's sessions and concurrency by F
   --quiet              no summary on stdout
 
@@ -49,6 +53,7 @@ struct options {
   std::optional<std::string> url;
   std::optional<std::string> report_path;
   int server_pid = 0;
+  std::optional<std::string> metrics_url;
   int sample_ms = 100;
   double scale = 1;
   bool quiet = false;
@@ -91,6 +96,8 @@ options parse_args(int argc, char** argv) {
       o.report_path = value();
     } else if (arg == "--server-pid") {
       o.server_pid = static_cast<int>(to_number(arg, value()));
+    } else if (arg == "--metrics") {
+      o.metrics_url = value();
     } else if (arg == "--sample-ms") {
       o.sample_ms = static_cast<int>(to_number(arg, value()));
     } else if (arg == "--scale") {
@@ -121,6 +128,8 @@ options parse_args(int argc, char** argv) {
   }
   if (o.scenario_path.empty() == !o.raw_url)
     usage_error("give exactly one of SCENARIO.json or --raw URL");
+  if (o.server_pid != 0 && o.metrics_url)
+    usage_error("give --server-pid or --metrics, not both");
   if (o.sessions == 0 || o.concurrency == 0u || o.sample_ms == 0 ||
       o.duration_cap_ms == 0)
     usage_error("counts and periods must be positive");
@@ -165,6 +174,53 @@ void cpu_times(double& user, double& sys) {
   sys = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
+/// The server sampler of a run and, with --metrics, its reader, whose
+/// failure count is read once the sampler has stopped.
+struct sampling {
+  std::unique_ptr<server_sampler> sampler;
+  std::shared_ptr<metrics_reader> metrics;
+
+  void stop(run_report& report) {
+    if (sampler)
+      report.server = sampler->stop();
+    if (!metrics || metrics->failures() == 0)
+      return;
+    report.server_sample_errors = metrics->failures();
+    std::cerr << "actorexec-load: " << metrics->failures()
+              << " /metrics samples failed; the first: "
+              << metrics->first_error() << '\n';
+  }
+};
+
+/// Samples the server from /proc or from its /metrics, if asked to.
+sampling start_sampling(const options& o, run_report& report,
+                        std::chrono::steady_clock::time_point t0) {
+  sampling out;
+  auto period = std::chrono::milliseconds(o.sample_ms);
+  if (o.server_pid != 0) {
+    report.server_source = "proc";
+    out.sampler = std::make_unique<server_sampler>(
+        [pid = o.server_pid] { return read_proc_sample(pid); }, period, t0);
+    return out;
+  }
+  if (!o.metrics_url)
+    return out;
+  report.server_source = "metrics";
+  // Without the query: it may hold the token, and reports get shared.
+  report.metrics_url = o.metrics_url->substr(0, o.metrics_url->find('?'));
+  auto url = parse_http_url(*o.metrics_url, "--metrics");
+  // Each scrape gets a second (or a period, if longer): a stuck server then
+  // costs samples, never the run.
+  auto timeout = std::max(period, std::chrono::milliseconds(1000));
+  out.metrics = std::make_shared<metrics_reader>(
+      [url, timeout](std::string& body, std::string& error) {
+        return http_get(url, timeout, body, error);
+      });
+  out.sampler = std::make_unique<server_sampler>(
+      [m = out.metrics] { return (*m)(); }, period, t0);
+  return out;
+}
+
 int run(const options& o) {
   auto sc = o.raw_url ? raw_scenario(o) : load_scenario(o.scenario_path);
   if (o.url)
@@ -178,10 +234,7 @@ int run(const options& o) {
   report.url = sc.url;
   report.server_pid = o.server_pid;
   auto t0 = std::chrono::steady_clock::now();
-  std::unique_ptr<proc_sampler> sampler;
-  if (o.server_pid != 0)
-    sampler = std::make_unique<proc_sampler>(
-        o.server_pid, std::chrono::milliseconds(o.sample_ms), t0);
+  auto sampling = start_sampling(o, report, t0);
   for (std::size_t i = 0; i < sc.phases.size(); ++i) {
     const auto& ph = sc.phases[i];
     if (!o.quiet)
@@ -192,8 +245,7 @@ int run(const options& o) {
   report.wall_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
           .count();
-  if (sampler)
-    report.server = sampler->stop();
+  sampling.stop(report);
   cpu_times(report.client_cpu_user_s, report.client_cpu_sys_s);
   if (!o.quiet)
     print_summary(std::cout, report);

@@ -142,7 +142,10 @@ json::object server_json(const run_report& r) {
   double cpu = 0;
   if (r.server.size() >= 2)
     cpu = r.server.back().cpu_s - r.server.front().cpu_s;
-  return {{"pid", r.server_pid},
+  return {{"source", r.server_source},
+          {"pid", r.server_pid},
+          {"metrics_url", r.metrics_url},
+          {"sample_errors", r.server_sample_errors},
           {"peak_rss_kb", peak_rss},
           {"peak_hwm_kb", peak_hwm},
           {"peak_fds", peak_fds},
@@ -270,7 +273,7 @@ std::string to_json(const run_report& r) {
         {"threads", 1}}},
       {"phases", std::move(phases)},
   };
-  if (r.server_pid != 0)
+  if (!r.server_source.empty())
     doc["server"] = server_json(r);
   return json::serialize(doc) + "\n";
 }
@@ -284,21 +287,28 @@ void print_summary(std::ostream& out, const run_report& r) {
                 "run: wall %.3f s, client cpu %.3f s user + %.3f s sys\n",
                 r.wall_s, r.client_cpu_user_s, r.client_cpu_sys_s);
   out << line;
-  if (r.server_pid != 0 && !r.server.empty()) {
+  if (!r.server_source.empty() && !r.server.empty()) {
     std::uint64_t rss = 0, hwm = 0, fds = 0;
     for (const auto& s : r.server) {
       rss = std::max(rss, s.rss_kb);
       hwm = std::max(hwm, s.hwm_kb);
       fds = std::max(fds, s.fds);
     }
-    std::snprintf(
-        line, sizeof line,
-        "server pid %d: peak RSS %.1f MiB, VmHWM %.1f MiB, peak fds"
-        " %llu, cpu %.3f s over %zu samples\n",
-        r.server_pid, rss / 1024.0, hwm / 1024.0, (unsigned long long)fds,
-        r.server.back().cpu_s - r.server.front().cpu_s, r.server.size());
+    auto who = r.server_source == "proc" ? "pid " + std::to_string(r.server_pid)
+                                         : r.metrics_url;
+    std::snprintf(line, sizeof line,
+                  "server %s: peak RSS %.1f MiB, %s %.1f MiB, peak fds"
+                  " %llu, cpu %.3f s over %zu samples\n",
+                  who.c_str(), rss / 1024.0,
+                  r.server_source == "proc" ? "VmHWM" : "sampled peak",
+                  hwm / 1024.0, (unsigned long long)fds,
+                  r.server.back().cpu_s - r.server.front().cpu_s,
+                  r.server.size());
     out << line;
   }
+  if (r.server_sample_errors > 0)
+    out << "server: " << r.server_sample_errors
+        << " samples could not be taken\n";
   out << (r.passed() ? "RESULT: PASS\n" : "RESULT: FAIL\n");
 }
 

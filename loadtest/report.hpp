@@ -8,7 +8,7 @@
 
 namespace actorexec::loadtest {
 
-/// One sample of the server process from /proc.
+/// One sample of the server process, from /proc or its /metrics.
 struct server_sample {
   /// Seconds since the run started.
   double t_s = 0;
@@ -98,7 +98,13 @@ struct run_report {
   std::vector<phase_result> phases;
   /// 0 when no server pid was given.
   int server_pid = 0;
+  /// Where `server` came from: "proc" (--server-pid), "metrics" (--metrics
+  /// URL), or empty when the server was not sampled.
+  std::string server_source;
+  std::string metrics_url;
   std::vector<server_sample> server;
+  /// Samples that could not be taken (a failed /metrics fetch).
+  std::uint64_t server_sample_errors = 0;
   double wall_s = 0;
   double client_cpu_user_s = 0;
   double client_cpu_sys_s = 0;

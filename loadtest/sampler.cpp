@@ -3,9 +3,12 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include "loadtest/prometheus.hpp"
 
 namespace actorexec::loadtest {
 
@@ -66,15 +69,30 @@ std::optional<server_sample> read_proc_sample(int pid) {
   return s;
 }
 
-proc_sampler::proc_sampler(int pid, std::chrono::milliseconds period,
-                           clock::time_point t0)
-    : pid_(pid), period_(period), t0_(t0), thread_([this] { loop(); }) {}
+std::optional<server_sample> metrics_reader::operator()() {
+  std::string body, error;
+  server_sample s;
+  if (!fetch_(body, error) || !parse_process_metrics(body, s, error)) {
+    if (failures_++ == 0)
+      first_error_ = error;
+    return std::nullopt;
+  }
+  peak_rss_kb_ = std::max(peak_rss_kb_, s.rss_kb);
+  s.hwm_kb = peak_rss_kb_;
+  return s;
+}
 
-proc_sampler::~proc_sampler() {
+server_sampler::server_sampler(sample_source source,
+                               std::chrono::milliseconds period,
+                               clock::time_point t0)
+    : source_(std::move(source)), period_(period), t0_(t0),
+      thread_([this] { loop(); }) {}
+
+server_sampler::~server_sampler() {
   stop();
 }
 
-std::vector<server_sample> proc_sampler::stop() {
+std::vector<server_sample> server_sampler::stop() {
   {
     std::lock_guard<std::mutex> guard{mtx_};
     stopping_ = true;
@@ -86,11 +104,11 @@ std::vector<server_sample> proc_sampler::stop() {
   return samples_;
 }
 
-void proc_sampler::loop() {
+void server_sampler::loop() {
   std::unique_lock<std::mutex> lock{mtx_};
   while (!stopping_) {
     lock.unlock();
-    auto s = read_proc_sample(pid_);
+    auto s = source_();
     auto now = clock::now();
     lock.lock();
     if (s) {

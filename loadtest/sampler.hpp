@@ -2,8 +2,11 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -15,18 +18,46 @@ namespace actorexec::loadtest {
 /// empty when the process is gone.
 std::optional<server_sample> read_proc_sample(int pid);
 
-/// Samples a process on its own thread, so that a busy event loop never
+/// Takes one sample of the server; empty when none could be taken.
+using sample_source = std::function<std::optional<server_sample>()>;
+
+/// Turns the bodies of the server's /metrics into samples. The endpoint has
+/// no VmHWM, so `hwm_kb` is the highest RSS seen so far: a peak between two
+/// samples is missed, which /proc's VmHWM would have caught.
+class metrics_reader {
+public:
+  /// Fetches one /metrics body; false with `error` set when it cannot.
+  using fetch_fn = std::function<bool(std::string& body, std::string& error)>;
+
+  explicit metrics_reader(fetch_fn fetch) : fetch_(std::move(fetch)) {}
+
+  /// One sample, or empty after a failed fetch or an unreadable body.
+  std::optional<server_sample> operator()();
+
+  /// Fetches or parses that failed, and what the first one said.
+  std::uint64_t failures() const { return failures_; }
+  const std::string& first_error() const { return first_error_; }
+
+private:
+  fetch_fn fetch_;
+  std::uint64_t peak_rss_kb_ = 0;
+  std::uint64_t failures_ = 0;
+  std::string first_error_;
+};
+
+/// Samples the server on its own thread, so that a busy event loop never
 /// skews the time axis.
-class proc_sampler {
+class server_sampler {
 public:
   using clock = std::chrono::steady_clock;
 
-  /// Starts sampling `pid` every `period`; `t0` is the run's time zero.
-  proc_sampler(int pid, std::chrono::milliseconds period, clock::time_point t0);
-  ~proc_sampler();
+  /// Starts calling `source` every `period`; `t0` is the run's time zero.
+  server_sampler(sample_source source, std::chrono::milliseconds period,
+                 clock::time_point t0);
+  ~server_sampler();
 
-  proc_sampler(const proc_sampler&) = delete;
-  proc_sampler& operator=(const proc_sampler&) = delete;
+  server_sampler(const server_sampler&) = delete;
+  server_sampler& operator=(const server_sampler&) = delete;
 
   /// Stops and returns every sample taken.
   std::vector<server_sample> stop();
@@ -34,7 +65,7 @@ public:
 private:
   void loop();
 
-  int pid_;
+  sample_source source_;
   std::chrono::milliseconds period_;
   clock::time_point t0_;
   std::mutex mtx_;

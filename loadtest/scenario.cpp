@@ -516,10 +516,13 @@ const session_spec& pick_template(const phase_spec& ph, std::uint32_t index) {
   return ph.mix.back();
 }
 
-ws_url parse_ws_url(std::string_view url) {
-  constexpr std::string_view scheme = "ws://";
+namespace {
+
+/// The URL after `scheme`, split; errors start with `field`.
+ws_url parse_url(std::string_view url, std::string_view scheme,
+                 const std::string& field) {
   if (url.substr(0, scheme.size()) != scheme)
-    throw scenario_error("url: must start with ws://");
+    throw scenario_error(field + ": must start with " + std::string{scheme});
   auto rest = url.substr(scheme.size());
   ws_url out;
   auto slash = rest.find('/');
@@ -529,20 +532,30 @@ ws_url parse_ws_url(std::string_view url) {
   auto colon = authority.rfind(':');
   out.host = std::string{authority.substr(0, colon)};
   if (out.host.empty())
-    throw scenario_error("url: missing host");
+    throw scenario_error(field + ": missing host");
   if (colon != std::string_view::npos) {
     auto digits = authority.substr(colon + 1);
     unsigned long port = 0;
     if (digits.empty() || digits.size() > 5 ||
         !std::all_of(digits.begin(), digits.end(),
                      [](char c) { return c >= '0' && c <= '9'; }))
-      throw scenario_error("url: invalid port");
+      throw scenario_error(field + ": invalid port");
     port = std::stoul(std::string{digits});
     if (port == 0 || port > 65535)
-      throw scenario_error("url: invalid port");
+      throw scenario_error(field + ": invalid port");
     out.port = static_cast<std::uint16_t>(port);
   }
   return out;
+}
+
+} // namespace
+
+ws_url parse_ws_url(std::string_view url) {
+  return parse_url(url, "ws://", "url");
+}
+
+ws_url parse_http_url(std::string_view url, const std::string& field) {
+  return parse_url(url, "http://", field);
 }
 
 } // namespace actorexec::loadtest

@@ -136,7 +136,7 @@ void scale_scenario(scenario& sc, double factor);
 /// round robin, deterministic.
 const session_spec& pick_template(const phase_spec& ph, std::uint32_t index);
 
-/// Host, port and target of a ws:// URL.
+/// Host, port and target of a ws:// URL (or of the http:// /metrics URL).
 struct ws_url {
   std::string host;
   std::uint16_t port = 80;
@@ -145,5 +145,8 @@ struct ws_url {
 
 /// Parses `ws://HOST[:PORT][/PATH]`; throws scenario_error ("url: ...").
 ws_url parse_ws_url(std::string_view url);
+
+/// Parses `http://HOST[:PORT][/PATH]`; throws scenario_error naming `field`.
+ws_url parse_http_url(std::string_view url, const std::string& field);
 
 } // namespace actorexec::loadtest

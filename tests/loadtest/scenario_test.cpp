@@ -200,6 +200,24 @@ BOOST_AUTO_TEST_CASE(url) {
   BOOST_TEST(bare.target == "/");
 }
 
+BOOST_AUTO_TEST_CASE(metrics_url) {
+  auto m = parse_http_url("http://127.0.0.1:8003/metrics?token=t", "--metrics");
+  BOOST_TEST(m.host == "127.0.0.1");
+  BOOST_TEST(m.port == 8003);
+  BOOST_TEST(m.target == "/metrics?token=t");
+  auto expect = [](const char* url, const char* message) {
+    try {
+      parse_http_url(url, "--metrics");
+      BOOST_FAIL("no error for " << url);
+    } catch (const scenario_error& e) {
+      BOOST_TEST(e.what() == std::string{message});
+    }
+  };
+  expect("ws://127.0.0.1:1/metrics", "--metrics: must start with http://");
+  expect("http://:1/metrics", "--metrics: missing host");
+  expect("http://h:0/metrics", "--metrics: invalid port");
+}
+
 BOOST_AUTO_TEST_CASE(phase_fields) {
   auto phase = [](const std::string& fields) {
     return R"({"phases":[{)" + fields + R"(,"session":{"command":"x"}}]})";

@@ -4,7 +4,9 @@ Starts the server on a free loopback port (`--port 0`, the port comes from
 the "listening" line of its JSON log on stderr), runs three bundled
 scenarios in reduced size with `--scale`, and asserts the report's counts:
 sessions completed, executes completed, bytes verified. Never timings: the
-machine running the tests may be slow or busy. Then SIGTERM to the server.
+machine running the tests may be slow or busy. The first one also samples
+the server's /metrics (`--metrics`) and asserts that samples with a nonzero
+RSS were taken. Then SIGTERM to the server.
 
 Usage: smoke_test.py SERVER_BIN LOAD_BIN SCENARIO_DIR
 Every wait is bounded; a broken server fails the test, it never hangs it.
@@ -28,11 +30,12 @@ def seq_bytes(first, last):
     return sum(len(str(n)) + 1 for n in range(first, last + 1))
 
 
-# scenario, --scale, per-session stdout bytes verified (None: not verified)
+# scenario, --scale, per-session stdout bytes verified (None: not verified),
+# sample the server's /metrics
 CASES = [
-    ("echo_latency", "0.1", len("hello\n")),
-    ("concurrent_100", "0.1", seq_bytes(1, 2000)),
-    ("churn", "0.05", None),
+    ("echo_latency", "0.1", len("hello\n"), True),
+    ("concurrent_100", "0.1", seq_bytes(1, 2000), False),
+    ("churn", "0.05", None, False),
 ]
 
 
@@ -74,11 +77,30 @@ def stop_server(proc):
         raise AssertionError("server ignored SIGTERM")
 
 
-def run_case(load_bin, scenario_dir, port, name, scale, verify_bytes, tmp):
+def check_metrics_samples(name, report):
+    server = report.get("server")
+    if server is None or server["source"] != "metrics":
+        return ["%s: no /metrics samples in the report" % name]
+    failures = []
+    if not server["samples"]:
+        failures.append("%s: no /metrics sample taken" % name)
+    if server["peak_rss_kb"] <= 0:
+        failures.append("%s: /metrics RSS %r" % (name, server["peak_rss_kb"]))
+    if server["sample_errors"] != 0:
+        failures.append("%s: %d /metrics samples failed" % (
+            name, server["sample_errors"]))
+    return failures
+
+
+def run_case(load_bin, scenario_dir, port, case, tmp):
+    name, scale, verify_bytes, metrics = case
     report_path = os.path.join(tmp, name + ".json")
     cmd = [load_bin, os.path.join(scenario_dir, name + ".json"),
            "--url", "ws://127.0.0.1:%d/ws/mcp" % port, "--scale", scale,
            "--report", report_path, "--quiet"]
+    if metrics:
+        cmd += ["--metrics", "http://127.0.0.1:%d/metrics" % port,
+                "--sample-ms", "20"]
     print("running:", " ".join(cmd), flush=True)
     rc = subprocess.run(cmd, timeout=RUN_TIMEOUT).returncode
     with open(report_path) as f:
@@ -102,6 +124,8 @@ def run_case(load_bin, scenario_dir, port, name, scale, verify_bytes, tmp):
                     "bytes": s["planned"] * verify_bytes}
             if v != want:
                 failures.append("%s: verify %r != %r" % (where, v, want))
+    if metrics:
+        failures += check_metrics_samples(name, report)
     if rc != 0:
         failures.append("%s: exit status %d" % (name, rc))
     return failures
@@ -113,9 +137,8 @@ def main():
     failures = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            for name, scale, verify_bytes in CASES:
-                failures += run_case(load_bin, scenario_dir, port, name,
-                                     scale, verify_bytes, tmp)
+            for case in CASES:
+                failures += run_case(load_bin, scenario_dir, port, case, tmp)
     finally:
         stop_server(proc)
     for f in failures:
