@@ -42,36 +42,10 @@ mkdir -p "$out"
 
 line99=$(printf 'x%.0s' $(seq 1 99))
 client_timeout=400 # seconds, above every duration cap below
-server_pid=""
 
-stop_server() {
-  if [[ -n $server_pid ]]; then
-    kill -TERM "$server_pid" 2> /dev/null || true
-    for _ in $(seq 1 100); do
-      kill -0 "$server_pid" 2> /dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$server_pid" 2> /dev/null || true
-    wait "$server_pid" 2> /dev/null || true
-    server_pid=""
-  fi
-}
-trap stop_server EXIT
-
-# Starts actorexec on a free port; sets server_pid and port.
-start_actorexec() {
-  local log=$1
-  "$server" --port 0 --max-sessions 2000 2> "$log" &
-  server_pid=$!
-  port=""
-  for _ in $(seq 1 200); do
-    port=$(sed -n 's/.*"event":"listening".*"port":\([0-9]*\).*/\1/p' "$log" | head -n1)
-    [[ -n $port ]] && return 0
-    sleep 0.1
-  done
-  echo "actorexec did not start; see $log" >&2
-  exit 1
-}
+# shellcheck source=bench_servers.sh
+source "$here/bench_servers.sh"
+install_cleanup
 
 free_port() {
   /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
