@@ -2,11 +2,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "protocol/allow_list.hpp"
+#include "protocol/limits.hpp"
 
 namespace actorexec {
 
@@ -48,6 +50,12 @@ struct settings {
   bool no_shell = false;
   /// Resource limits of every child: (RLIMIT_* resource, soft = hard).
   std::vector<std::pair<int, std::uint64_t>> rlimits;
+  /// Size limits of `execute` and `input` params (-32602 beyond).
+  protocol::request_limits limits;
+  /// Requests per second a connection may send on average (token bucket
+  /// refill rate; 0: no limit), and the bucket's size (the burst).
+  std::uint64_t rate_limit_rps = 100;
+  std::uint64_t rate_limit_burst = 200;
 };
 
 } // namespace actorexec

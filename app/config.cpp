@@ -78,6 +78,18 @@ std::function<bool(config&, const std::string&)> uint_setting(T settings::*f) {
   };
 }
 
+/// A size limit of request params.
+std::function<bool(config&, const std::string&)>
+limit_setting(std::size_t protocol::request_limits::*f) {
+  return [f](config& c, const std::string& s) {
+    std::uint64_t v;
+    if (!to_u64(s, v))
+      return false;
+    c.actors.limits.*f = static_cast<std::size_t>(v);
+    return true;
+  };
+}
+
 bool to_bool(const std::string& s, bool& out) {
   for (auto t : {"1", "true", "yes", "on"})
     if (s == t)
@@ -262,6 +274,35 @@ const std::vector<option>& options() {
          c.actors.scrub_env = split_list(s);
          return true;
        }},
+      {"rate-limit-rps", "ACTOREXEC_RATE_LIMIT_RPS", nullptr, "100",
+       "requests per second one connection may send on average, 0: no limit "
+       "(-32029 beyond; pong and ack are exempt)",
+       uint_setting(&settings::rate_limit_rps)},
+      {"rate-limit-burst", "ACTOREXEC_RATE_LIMIT_BURST", nullptr, "200",
+       "requests one connection may send at once (the token bucket's size, "
+       "at least 1)",
+       uint_setting(&settings::rate_limit_burst)},
+      {"max-command-bytes", "ACTOREXEC_MAX_COMMAND_BYTES", nullptr, "65536",
+       "largest `command` of an execute, 0: no limit (-32602 beyond)",
+       limit_setting(&protocol::request_limits::max_command_bytes)},
+      {"max-argv-entries", "ACTOREXEC_MAX_ARGV_ENTRIES", nullptr, "4096",
+       "most `argv` entries of an execute, 0: no limit (-32602 beyond)",
+       limit_setting(&protocol::request_limits::max_argv_entries)},
+      {"max-argv-bytes", "ACTOREXEC_MAX_ARGV_BYTES", nullptr, "262144",
+       "most bytes of all `argv` entries together, 0: no limit (-32602 "
+       "beyond)",
+       limit_setting(&protocol::request_limits::max_argv_bytes)},
+      {"max-env-entries", "ACTOREXEC_MAX_ENV_ENTRIES", nullptr, "256",
+       "most `env` entries of an execute, 0: no limit (-32602 beyond)",
+       limit_setting(&protocol::request_limits::max_env_entries)},
+      {"max-env-bytes", "ACTOREXEC_MAX_ENV_BYTES", nullptr, "32768",
+       "most bytes of all `env` names and values together, 0: no limit "
+       "(-32602 beyond)",
+       limit_setting(&protocol::request_limits::max_env_bytes)},
+      {"max-input-bytes", "ACTOREXEC_MAX_INPUT_BYTES", nullptr, "1048576",
+       "largest `data` of one input request, after base64 decoding, 0: no "
+       "limit (-32602 beyond)",
+       limit_setting(&protocol::request_limits::max_input_bytes)},
   };
   return opts;
 }
