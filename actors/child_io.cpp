@@ -1,6 +1,7 @@
 #include "actors/child_io.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -63,9 +64,28 @@ void close_inherited(const std::vector<int>& keep) {
   ::close_range(from, ~0U, 0);
 }
 
+/// Drops root for `user`: supplementary groups, group, user, in that order
+/// (each needs the privilege the next one gives up), then checks that root
+/// cannot be regained. Only system calls: the lookups were done at start.
+std::error_code drop_privileges(const run_as_user& user) {
+  auto fail = [] { return std::error_code{errno, std::system_category()}; };
+  if (::setgroups(user.groups.size(), user.groups.data()) < 0)
+    return fail();
+  if (::setgid(user.gid) < 0)
+    return fail();
+  if (::setuid(user.uid) < 0)
+    return fail();
+  if (::setuid(0) == 0 || (user.gid != 0 && ::setgid(0) == 0) ||
+      ::geteuid() != user.uid || ::getegid() != user.gid)
+    return {EPERM, std::system_category()};
+  return {};
+}
+
 struct child_setup {
   /// Limits to set; setrlimit is async-signal-safe.
   const std::vector<std::pair<int, std::uint64_t>>* rlimits = nullptr;
+  /// The user to become, or null.
+  const run_as_user* user = nullptr;
 
   std::error_code on_exec_setup(bp::posix::default_launcher& launcher,
                                 const std::filesystem::path&,
@@ -83,6 +103,9 @@ struct child_setup {
       if (::setrlimit(resource, &lim) < 0)
         return {errno, std::system_category()};
     }
+    if (user != nullptr)
+      if (auto ec = drop_privileges(*user))
+        return ec;
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -92,9 +115,15 @@ struct child_setup {
   }
 };
 
-/// The child's environment: the server's, without secrets, plus the
-/// request's additions (which win over inherited values).
+/// The child's environment: the server's, without secrets, with HOME, USER
+/// and LOGNAME of the `--run-as` user, plus the request's additions (which
+/// win over both).
 std::vector<std::string> child_environment(const spawn_spec& spec) {
+  std::vector<std::pair<std::string, std::string>> identity;
+  if (spec.run_as)
+    identity = {{"HOME", spec.run_as->home},
+                {"USER", spec.run_as->name},
+                {"LOGNAME", spec.run_as->name}};
   auto scrubbed = [&](std::string_view key) {
     // The server's own settings (the auth token among them) are none of
     // the child's business.
@@ -103,8 +132,8 @@ std::vector<std::string> child_environment(const spawn_spec& spec) {
     return std::find(spec.scrub_env.begin(), spec.scrub_env.end(), key) !=
            spec.scrub_env.end();
   };
-  auto overridden = [&](std::string_view key) {
-    for (auto& kv : spec.params.env)
+  auto in = [](const auto& vars, std::string_view key) {
+    for (auto& kv : vars)
       if (kv.first == key)
         return true;
     return false;
@@ -113,9 +142,12 @@ std::vector<std::string> child_environment(const spawn_spec& spec) {
   for (auto p = environ; p && *p; ++p) {
     std::string_view entry{*p};
     auto key = entry.substr(0, entry.find('='));
-    if (!scrubbed(key) && !overridden(key))
+    if (!scrubbed(key) && !in(spec.params.env, key) && !in(identity, key))
       result.emplace_back(entry);
   }
+  for (auto& kv : identity)
+    if (!in(spec.params.env, kv.first))
+      result.push_back(kv.first + "=" + kv.second);
   for (auto& kv : spec.params.env)
     result.push_back(kv.first + "=" + kv.second);
   return result;
@@ -189,7 +221,7 @@ std::shared_ptr<child_io> child_io::spawn(asio::io_context& ctx,
     return launcher(launch_ctx.get_executor(), ec, exe, args,
                     bp::process_stdio{stdin_binding, io->out_[0], io->out_[1]},
                     bp::process_start_dir{start_dir},
-                    child_setup{&spec.rlimits});
+                    child_setup{&spec.rlimits, spec.run_as.get()});
   };
   auto proc = io->has_stdin_ ? run(io->in_) : run(nullptr);
   if (ec)

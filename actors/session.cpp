@@ -381,7 +381,8 @@ void execute(session_actor_type* self, protocol::request& req) {
     reply_error(self, req.id, err->code, err->message);
     return;
   }
-  spawn_spec spec{params, st.cfg->shell, st.cfg->scrub_env, st.cfg->rlimits};
+  spawn_spec spec{params, st.cfg->shell, st.cfg->scrub_env, st.cfg->rlimits,
+                  st.cfg->run_as};
   st.policy = params.on_overflow;
   st.pending_execute = req.id;
   st.awaiting_start = true;
