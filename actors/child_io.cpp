@@ -1,6 +1,7 @@
 #include "actors/child_io.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -25,6 +26,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/process/v2/environment.hpp>
 #include <boost/process/v2/posix/default_launcher.hpp>
+#include <boost/process/v2/posix/vfork_launcher.hpp>
 #include <boost/process/v2/start_dir.hpp>
 #include <boost/process/v2/stdio.hpp>
 
@@ -39,33 +41,61 @@ namespace bp = boost::process::v2;
 
 namespace {
 
-/// Runs in the child between fork and exec: a new session (so the child and
-/// everything it forks form a process group we can signal as one, and the
-/// child cannot signal the server's group), and the signal state of a fresh
-/// program (exec keeps the mask and ignored dispositions of the server).
-/// Closes every descriptor above stderr but the launcher's own (its exec
-/// error pipe). Boost 1.81's close_all skips the gaps between whitelisted
-/// descriptors (it compares an entry with itself), so without this a child
-/// would inherit the server's sockets and pipes: a client's socket would
-/// then stay open as long as any child lives.
+/// Closes every descriptor above stderr but the launcher's own. Boost
+/// 1.81's close_all skips the gaps between whitelisted descriptors (it
+/// compares an entry with itself), so without this a child would inherit the
+/// server's sockets and pipes: a client's socket would then stay open as
+/// long as any child lives. Runs in the vfork child, so it allocates nothing.
 void close_inherited(const std::vector<int>& keep) {
   unsigned int from = 3;
-  std::vector<int> sorted{keep};
-  std::sort(sorted.begin(), sorted.end());
-  for (int fd : sorted) {
-    auto ufd = static_cast<unsigned int>(fd);
-    if (fd < 0 || ufd < from)
-      continue;
-    if (ufd > from)
-      ::close_range(from, ufd - 1, 0);
-    from = ufd + 1;
+  while (true) {
+    // The smallest kept descriptor at or above `from`.
+    unsigned int next = ~0U;
+    for (int fd : keep)
+      if (fd >= 0 && static_cast<unsigned int>(fd) >= from &&
+          static_cast<unsigned int>(fd) < next)
+        next = static_cast<unsigned int>(fd);
+    if (next == ~0U)
+      break;
+    if (next > from)
+      ::close_range(from, next - 1, 0);
+    from = next + 1;
   }
   ::close_range(from, ~0U, 0);
 }
 
+/// Drops root for `user`: supplementary groups, group, user, in that order
+/// (each needs the privilege the next one gives up), then checks that root
+/// cannot be regained. Only system calls: the lookups were done at start.
+/// Raw ones: glibc's setuid and friends change the credentials of every
+/// thread of the process, by signalling them, and in a vfork child those
+/// threads are the server's own.
+std::error_code drop_privileges(const run_as_user& user) {
+  auto fail = [] { return std::error_code{errno, std::system_category()}; };
+  if (::syscall(SYS_setgroups, user.groups.size(), user.groups.data()) < 0)
+    return fail();
+  if (::syscall(SYS_setgid, user.gid) < 0)
+    return fail();
+  if (::syscall(SYS_setuid, user.uid) < 0)
+    return fail();
+  if (::syscall(SYS_setuid, 0) == 0 ||
+      (user.gid != 0 && ::syscall(SYS_setgid, 0) == 0) ||
+      ::geteuid() != user.uid || ::getegid() != user.gid)
+    return {EPERM, std::system_category()};
+  return {};
+}
+
+/// Runs in the child between vfork and exec: a new session (so the child
+/// and everything it forks form a process group we can signal as one, and
+/// the child cannot signal the server's group), limits, the `--run-as`
+/// user, and the signal state of a fresh program (exec keeps the mask and
+/// ignored dispositions of the server). The child shares the server's
+/// memory until exec: only plain system calls here, no allocation, no locks.
 struct child_setup {
-  /// Limits to set; setrlimit is async-signal-safe.
+  /// Limits to set; setrlimit is a plain system call.
   const std::vector<std::pair<int, std::uint64_t>>* rlimits = nullptr;
+  /// The user to become, or null.
+  const run_as_user* user = nullptr;
 
   std::error_code on_exec_setup(bp::posix::default_launcher& launcher,
                                 const std::filesystem::path&,
@@ -83,18 +113,39 @@ struct child_setup {
       if (::setrlimit(resource, &lim) < 0)
         return {errno, std::system_category()};
     }
+    if (user != nullptr)
+      if (auto ec = drop_privileges(*user))
+        return ec;
+    // Default dispositions first, then unblock what the parent blocked
+    // around the vfork.
+    for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD})
+      ::signal(sig, SIG_DFL);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD})
-      ::signal(sig, SIG_DFL);
     return {};
+  }
+
+  /// Setup or exec failed in the child. The launcher would call exit(),
+  /// which in a vfork child runs the server's atexit handlers on the
+  /// server's own memory; leave at once instead. The parent reads the
+  /// error from the shared error_code. (Variadic: Boost 1.81 detects this
+  /// hook with one argument more than it passes.)
+  template <class... Ts>
+  void on_exec_error(bp::posix::default_launcher&, Ts&&...) {
+    ::_exit(127);
   }
 };
 
-/// The child's environment: the server's, without secrets, plus the
-/// request's additions (which win over inherited values).
+/// The child's environment: the server's, without secrets, with HOME, USER
+/// and LOGNAME of the `--run-as` user, plus the request's additions (which
+/// win over both).
 std::vector<std::string> child_environment(const spawn_spec& spec) {
+  std::vector<std::pair<std::string, std::string>> identity;
+  if (spec.run_as)
+    identity = {{"HOME", spec.run_as->home},
+                {"USER", spec.run_as->name},
+                {"LOGNAME", spec.run_as->name}};
   auto scrubbed = [&](std::string_view key) {
     // The server's own settings (the auth token among them) are none of
     // the child's business.
@@ -103,8 +154,8 @@ std::vector<std::string> child_environment(const spawn_spec& spec) {
     return std::find(spec.scrub_env.begin(), spec.scrub_env.end(), key) !=
            spec.scrub_env.end();
   };
-  auto overridden = [&](std::string_view key) {
-    for (auto& kv : spec.params.env)
+  auto in = [](const auto& vars, std::string_view key) {
+    for (auto& kv : vars)
       if (kv.first == key)
         return true;
     return false;
@@ -113,9 +164,12 @@ std::vector<std::string> child_environment(const spawn_spec& spec) {
   for (auto p = environ; p && *p; ++p) {
     std::string_view entry{*p};
     auto key = entry.substr(0, entry.find('='));
-    if (!scrubbed(key) && !overridden(key))
+    if (!scrubbed(key) && !in(spec.params.env, key) && !in(identity, key))
       result.emplace_back(entry);
   }
+  for (auto& kv : identity)
+    if (!in(spec.params.env, kv.first))
+      result.push_back(kv.first + "=" + kv.second);
   for (auto& kv : spec.params.env)
     result.push_back(kv.first + "=" + kv.second);
   return result;
@@ -176,11 +230,13 @@ std::shared_ptr<child_io> child_io::spawn(asio::io_context& ctx,
     envp.push_back(e.c_str());
   envp.push_back(nullptr);
   std::vector<std::string> args(argv.begin() + 1, argv.end());
-  // The launcher notifies its execution context of the fork. Asio's reactor
-  // of the serving io_context must not see that from a foreign thread while
-  // it runs, so the launch goes through an idle context of this thread.
-  thread_local asio::io_context launch_ctx;
-  bp::posix::default_launcher launcher;
+  // vfork: the server's page tables are not copied, so a spawn costs the
+  // same whatever the server's size. The launcher tells its execution
+  // context of the fork, in the child too, and the child shares our memory:
+  // a fresh context has no reactor for that to touch (the serving one must
+  // never see it).
+  asio::io_context launch_ctx;
+  bp::posix::vfork_launcher launcher;
   launcher.env = envp.data();
   auto start_dir = spec.params.cwd ? std::filesystem::path{*spec.params.cwd}
                                    : std::filesystem::current_path();
@@ -189,11 +245,20 @@ std::shared_ptr<child_io> child_io::spawn(asio::io_context& ctx,
     return launcher(launch_ctx.get_executor(), ec, exe, args,
                     bp::process_stdio{stdin_binding, io->out_[0], io->out_[1]},
                     bp::process_start_dir{start_dir},
-                    child_setup{&spec.rlimits});
+                    child_setup{&spec.rlimits, spec.run_as.get()});
   };
+  // No signal handler of the server may run in the child before exec.
+  sigset_t all, old;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
   auto proc = io->has_stdin_ ? run(io->in_) : run(nullptr);
-  if (ec)
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (ec) {
+    // The child exited before exec; it is ours to reap.
+    if (launcher.pid > 0)
+      ::waitpid(launcher.pid, nullptr, 0);
     return nullptr;
+  }
   io->pid_ = proc.id();
   // We reap through our own pidfd on the serving context.
   proc.detach();

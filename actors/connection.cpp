@@ -6,6 +6,7 @@
 
 #include "actors/log.hpp"
 #include "protocol/encode.hpp"
+#include "protocol/limits.hpp"
 
 namespace actorexec {
 
@@ -104,9 +105,63 @@ void resume(connection_actor_type* self, protocol::request& req) {
           [=](caf::error&) { refuse_resume(self, req); });
 }
 
+/// Flow control is exempt from the rate limit: a refused `pong` or `ack`
+/// would stall a client's output, not slow the client down.
+bool rate_exempt(const protocol::decode_result& res) {
+  return res.req &&
+         (std::holds_alternative<protocol::pong_params>(res.req->params) ||
+          std::holds_alternative<protocol::ack_params>(res.req->params));
+}
+
+/// Takes a token for the frame. Without one, a request with an id gets
+/// -32029 with `retry_after_ms`; anything else (notifications, frames whose
+/// id is unknown) is dropped. Every frame costs a token, garbage included.
+bool within_rate(connection_actor_type* self,
+                 const protocol::decode_result& res) {
+  auto& st = self->state;
+  if (rate_exempt(res))
+    return true;
+  auto retry_ms = st.bucket.take(self->clock().now());
+  if (retry_ms == 0) {
+    if (st.rate_refused > 0)
+      log::info("rate_limit_lifted", {{"connection_id", st.id},
+                                      {"session_id", st.session_id},
+                                      {"refused", st.rate_refused}});
+    st.rate_refused = 0;
+    return true;
+  }
+  auto code = static_cast<int>(error_code::rate_limited);
+  auto lvl = st.rate_refused++ == 0 ? log::level::info : log::level::debug;
+  if (log::enabled(lvl))
+    log::write(
+        lvl, "rate_limited",
+        {{"connection_id", st.id},
+         {"session_id", st.session_id},
+         {"code", code},
+         {"method", res.req ? boost::json::value(res.req->method) : nullptr},
+         {"retry_after_ms", retry_ms},
+         {"answered", res.id.has_value()}});
+  if (!res.id)
+    return false;
+  st.stats->count_rpc_error(code);
+  auto err = protocol::make_error(error_code::rate_limited,
+                                  "Rate limit exceeded: retry after " +
+                                      std::to_string(retry_ms) + " ms");
+  err.data = boost::json::object{{"retry_after_ms", retry_ms}};
+  send_text(self, protocol::encode_error(res.id, err));
+  return false;
+}
+
 void on_frame(connection_actor_type* self, std::string& text) {
   auto& st = self->state;
   auto res = protocol::decode(text);
+  if (!within_rate(self, res))
+    return;
+  if (res.req && !res.error)
+    if (auto err = protocol::check_limits(*res.req, st.cfg->limits)) {
+      res.error = std::move(err);
+      res.req.reset();
+    }
   if (res.ignore) {
     log::debug("notification_ignored", {{"connection_id", st.id}});
     return;
@@ -169,6 +224,8 @@ caf::behavior connection_actor(connection_actor_type* self, std::uint64_t id,
   ++st.stats->active_connections;
   ++st.stats->connections_total;
   self->attach_functor([stats = st.stats] { --stats->active_connections; });
+  st.bucket = token_bucket{st.cfg->rate_limit_rps, st.cfg->rate_limit_burst,
+                           self->clock().now()};
   // Frames that arrive before the session exists wait in the mailbox: await
   // suspends everything else until the supervisor answered.
   self->request(st.supervisor, caf::infinite, open_atom::value,

@@ -13,6 +13,7 @@
 #include "actors/outbox.hpp"
 #include "actors/server_stats.hpp"
 #include "actors/settings.hpp"
+#include "actors/token_bucket.hpp"
 
 namespace actorexec {
 
@@ -35,16 +36,22 @@ struct connection_state {
   std::uint64_t written_carry = 0;
   /// We asked the socket to close; nothing more is sent.
   bool closing = false;
+  /// The request rate limit of this connection, on the actor's clock.
+  token_bucket bucket;
+  /// Requests refused since the last one the limit let through (the first
+  /// of a run is logged at info, the rest at debug).
+  std::uint64_t rate_refused = 0;
 
   static inline const char* name = "connection";
 };
 
 using connection_actor_type = caf::stateful_actor<connection_state>;
 
-/// One WebSocket: decodes client frames with protocol/, answers what needs
-/// no session (ping, pong, hook_status, errors), routes the rest to its
-/// session, and passes the session's frames to the socket, returning the
-/// session's credit as the socket writes them. Sends `connected` first.
+/// One WebSocket: decodes client frames with protocol/, applies the request
+/// rate limit and the size limits, answers what needs no session (ping,
+/// pong, hook_status, errors), routes the rest to its session, and passes the
+/// session's frames to the socket, returning the session's credit as the socket
+/// writes them. Sends `connected` first.
 caf::behavior connection_actor(connection_actor_type* self, std::uint64_t id,
                                outbox_ptr out, caf::actor supervisor,
                                std::shared_ptr<const settings> cfg,

@@ -13,6 +13,7 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 
+#include "actors/settings.hpp"
 #include "protocol/encode.hpp"
 #include "protocol/framer.hpp"
 #include "protocol/messages.hpp"
@@ -49,6 +50,8 @@ struct spawn_spec {
   std::vector<std::string> scrub_env;
   /// Resource limits set in the child before exec: (RLIMIT_*, value).
   std::vector<std::pair<int, std::uint64_t>> rlimits;
+  /// The user the child runs as; null: the server's.
+  std::shared_ptr<const run_as_user> run_as;
 };
 
 /// The answer to an `input` request: `error` 0 on success, else a JSON-RPC

@@ -168,21 +168,47 @@ bool full(const session_state& st) {
          st.events.size() >= st.cfg->max_buffer_frames;
 }
 
+/// Mean raw bytes per output event so far. Before any output, a small
+/// guess: the first grant then reads a few kilobytes, not a frame bound's
+/// worth of one-byte lines.
+std::uint64_t mean_event_bytes(const session_state& st) {
+  constexpr std::uint64_t first_guess = 4;
+  if (st.cum_events == 0)
+    return first_guess;
+  return std::max<std::uint64_t>(1, st.cum_raw / st.cum_events);
+}
+
+std::uint64_t minus(std::uint64_t a, std::uint64_t b) {
+  return a > b ? a - b : 0;
+}
+
 /// Credit smaller than this is not worth a message (at least 1 byte).
 std::uint64_t min_grant(const session_state& st) {
+  auto frames_worth = st.cfg->max_buffer_frames * mean_event_bytes(st);
   return std::max<std::uint64_t>(
-      1, std::min<std::uint64_t>(st.cfg->max_buffer_bytes / 4,
-                                 st.cfg->read_chunk_bytes / 4));
+      1, std::min({st.cfg->max_buffer_bytes / 4, st.cfg->read_chunk_bytes / 4,
+                   frames_worth / 4}));
 }
 
 /// What the process may still be granted: the bound less the credit it
 /// holds (some of it reserved by a read on a quiet stream) and, under
-/// `block`, less what the buffer retains.
+/// `block`, less what the buffer retains. The frame bound counts too: credit
+/// is raw bytes, and a megabyte of `seq` is 150,000 events, so the grant
+/// also stays within the frames left times the mean event size.
 std::uint64_t room(const session_state& st) {
   std::uint64_t used = st.proc_outstanding;
-  if (st.policy == protocol::overflow_policy::block)
+  std::uint64_t frames = 0;
+  if (st.policy == protocol::overflow_policy::block) {
     used += weight(st);
-  return used >= st.cfg->max_buffer_bytes ? 0 : st.cfg->max_buffer_bytes - used;
+    // Without acks, written events leave as new output needs their place
+    // (release_implicit): they hold no frames against the credit.
+    frames = st.events.size() - (st.explicit_ack ? 0 : st.written_idx);
+  }
+  auto bytes = minus(st.cfg->max_buffer_bytes, used);
+  auto frames_left = minus(st.cfg->max_buffer_frames, frames);
+  auto frames_bytes =
+      minus(frames_left * mean_event_bytes(st), st.proc_outstanding);
+  return std::min(bytes, frames_bytes);
 }
 
 /// A client that never acks acknowledges implicitly: a written event goes
@@ -270,6 +296,8 @@ void push_event(session_actor_type* self, retained_event ev) {
   auto& st = self->state;
   st.buffered_bytes += ev.raw_size;
   st.cum_raw += ev.raw_size;
+  if (ev.kind == event_kind::output)
+    ++st.cum_events;
   ev.cum_raw = st.cum_raw;
   st.events.push_back(std::move(ev));
 }
@@ -381,7 +409,8 @@ void execute(session_actor_type* self, protocol::request& req) {
     reply_error(self, req.id, err->code, err->message);
     return;
   }
-  spawn_spec spec{params, st.cfg->shell, st.cfg->scrub_env, st.cfg->rlimits};
+  spawn_spec spec{params, st.cfg->shell, st.cfg->scrub_env, st.cfg->rlimits,
+                  st.cfg->run_as};
   st.policy = params.on_overflow;
   st.pending_execute = req.id;
   st.awaiting_start = true;

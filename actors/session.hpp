@@ -125,6 +125,9 @@ struct session_state {
   std::uint64_t linger_gen = 0;
   /// Child output bytes produced so far (the running `cum_raw`).
   std::uint64_t cum_raw = 0;
+  /// Output events produced so far (with `cum_raw`, the mean event size
+  /// that turns the frame bound into bytes of credit).
+  std::uint64_t cum_events = 0;
   /// (seq, cum_raw) of the latest events released without the client's
   /// ack, so a resume from before them can say how many bytes it missed.
   std::deque<std::pair<std::uint64_t, std::uint64_t>> released;

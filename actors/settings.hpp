@@ -2,13 +2,30 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include <sys/types.h>
+
 #include "protocol/allow_list.hpp"
+#include "protocol/limits.hpp"
 
 namespace actorexec {
+
+/// The account children run as (`--run-as`), resolved once at start: after
+/// fork only async-signal-safe calls are allowed, so nothing is looked up
+/// there.
+struct run_as_user {
+  std::string name;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  /// Supplementary groups (getgrouplist), set with setgroups.
+  std::vector<gid_t> groups;
+  /// HOME of the child.
+  std::string home;
+};
 
 /// Runtime settings shared (read-only) by every actor. Defaults are the
 /// protocol's (spec section 11); app/ fills them from flags and environment.
@@ -48,6 +65,15 @@ struct settings {
   bool no_shell = false;
   /// Resource limits of every child: (RLIMIT_* resource, soft = hard).
   std::vector<std::pair<int, std::uint64_t>> rlimits;
+  /// Children run as this user (the server runs as root); empty: as the
+  /// server.
+  std::shared_ptr<const run_as_user> run_as;
+  /// Size limits of `execute` and `input` params (-32602 beyond).
+  protocol::request_limits limits;
+  /// Requests per second a connection may send on average (token bucket
+  /// refill rate; 0: no limit), and the bucket's size (the burst).
+  std::uint64_t rate_limit_rps = 100;
+  std::uint64_t rate_limit_burst = 200;
 };
 
 } // namespace actorexec

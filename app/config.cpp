@@ -1,9 +1,13 @@
 #include "app/config.hpp"
 
+#include <grp.h>
+#include <pwd.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <iterator>
@@ -74,6 +78,18 @@ std::function<bool(config&, const std::string&)> uint_setting(T settings::*f) {
     if (!to_u64(s, v))
       return false;
     c.actors.*f = static_cast<T>(v);
+    return true;
+  };
+}
+
+/// A size limit of request params.
+std::function<bool(config&, const std::string&)>
+limit_setting(std::size_t protocol::request_limits::*f) {
+  return [f](config& c, const std::string& s) {
+    std::uint64_t v;
+    if (!to_u64(s, v))
+      return false;
+    c.actors.limits.*f = static_cast<std::size_t>(v);
     return true;
   };
 }
@@ -262,6 +278,42 @@ const std::vector<option>& options() {
          c.actors.scrub_env = split_list(s);
          return true;
        }},
+      {"run-as", "ACTOREXEC_RUN_AS", nullptr, "(none)",
+       "user children run as (setgroups, setgid, setuid before exec; HOME, "
+       "USER and LOGNAME set to the user's); the server must run as root",
+       [](config& c, const std::string& s) {
+         c.run_as = s;
+         return !s.empty();
+       }},
+      {"rate-limit-rps", "ACTOREXEC_RATE_LIMIT_RPS", nullptr, "100",
+       "requests per second one connection may send on average, 0: no limit "
+       "(-32029 beyond; pong and ack are exempt)",
+       uint_setting(&settings::rate_limit_rps)},
+      {"rate-limit-burst", "ACTOREXEC_RATE_LIMIT_BURST", nullptr, "200",
+       "requests one connection may send at once (the token bucket's size, "
+       "at least 1)",
+       uint_setting(&settings::rate_limit_burst)},
+      {"max-command-bytes", "ACTOREXEC_MAX_COMMAND_BYTES", nullptr, "65536",
+       "largest `command` of an execute, 0: no limit (-32602 beyond)",
+       limit_setting(&protocol::request_limits::max_command_bytes)},
+      {"max-argv-entries", "ACTOREXEC_MAX_ARGV_ENTRIES", nullptr, "4096",
+       "most `argv` entries of an execute, 0: no limit (-32602 beyond)",
+       limit_setting(&protocol::request_limits::max_argv_entries)},
+      {"max-argv-bytes", "ACTOREXEC_MAX_ARGV_BYTES", nullptr, "262144",
+       "most bytes of all `argv` entries together, 0: no limit (-32602 "
+       "beyond)",
+       limit_setting(&protocol::request_limits::max_argv_bytes)},
+      {"max-env-entries", "ACTOREXEC_MAX_ENV_ENTRIES", nullptr, "256",
+       "most `env` entries of an execute, 0: no limit (-32602 beyond)",
+       limit_setting(&protocol::request_limits::max_env_entries)},
+      {"max-env-bytes", "ACTOREXEC_MAX_ENV_BYTES", nullptr, "32768",
+       "most bytes of all `env` names and values together, 0: no limit "
+       "(-32602 beyond)",
+       limit_setting(&protocol::request_limits::max_env_bytes)},
+      {"max-input-bytes", "ACTOREXEC_MAX_INPUT_BYTES", nullptr, "1048576",
+       "largest `data` of one input request, after base64 decoding, 0: no "
+       "limit (-32602 beyond)",
+       limit_setting(&protocol::request_limits::max_input_bytes)},
   };
   return opts;
 }
@@ -391,7 +443,50 @@ parse_config(int argc, const char* const* argv,
     out.io_threads = 1;
   if (out.show_help || out.show_version)
     return std::nullopt;
-  return finish_security(env, flags_seen.count("auth-token-file") > 0, out);
+  if (auto err =
+          finish_security(env, flags_seen.count("auth-token-file") > 0, out))
+    return err;
+  return resolve_run_as(out);
+}
+
+std::optional<std::string> resolve_run_as(config& out) {
+  if (out.run_as.empty())
+    return std::nullopt;
+  const auto& name = out.run_as;
+  if (::geteuid() != 0)
+    return "--run-as " + name +
+           " needs the server to run as root, but it "
+           "runs as uid " +
+           std::to_string(::geteuid()) +
+           ": start it as root, or leave out --run-as and ACTOREXEC_RUN_AS";
+  auto size = ::sysconf(_SC_GETPW_R_SIZE_MAX);
+  std::vector<char> buf(size > 0 ? static_cast<std::size_t>(size) : 16384);
+  struct passwd pw;
+  struct passwd* found = nullptr;
+  int rc;
+  while ((rc = ::getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(),
+                            &found)) == ERANGE)
+    buf.resize(buf.size() * 2);
+  if (rc != 0)
+    return "--run-as: cannot look up user '" + name + "': " + std::strerror(rc);
+  if (found == nullptr)
+    return "--run-as: no such user '" + name + "'";
+  if (pw.pw_uid == 0)
+    return "--run-as: user '" + name +
+           "' is root; children would keep every privilege";
+  auto user = std::make_shared<run_as_user>();
+  user->name = name;
+  user->uid = pw.pw_uid;
+  user->gid = pw.pw_gid;
+  user->home = pw.pw_dir ? pw.pw_dir : "/";
+  int count = 32;
+  user->groups.resize(static_cast<std::size_t>(count));
+  while (::getgrouplist(name.c_str(), pw.pw_gid, user->groups.data(), &count) <
+         0)
+    user->groups.resize(static_cast<std::size_t>(count) + 1);
+  user->groups.resize(static_cast<std::size_t>(count));
+  out.actors.run_as = std::move(user);
+  return std::nullopt;
 }
 
 std::string help_text() {

@@ -34,6 +34,9 @@ struct config {
   /// Most WebSockets at once, overall and per remote address (0: no limit).
   std::size_t max_connections = 1000;
   std::size_t max_connections_per_ip = 0;
+  /// `--run-as`: the user children run as (resolved into
+  /// `actors.run_as`); empty: the server's.
+  std::string run_as;
   settings actors;
   bool show_help = false;
   bool show_version = false;
@@ -46,6 +49,11 @@ struct config {
 std::optional<std::string>
 parse_config(int argc, const char* const* argv,
              const std::map<std::string, std::string>& env, config& out);
+
+/// Resolves `out.run_as` into `out.actors.run_as` (uid, gid, groups, home).
+/// Fails when the server is not root, or the user is unknown or root.
+/// Returns an error message, or nothing on success.
+std::optional<std::string> resolve_run_as(config& out);
 
 /// The process environment as a map.
 std::map<std::string, std::string> environment_map();

@@ -141,7 +141,8 @@ int run(const app::config& cfg) {
                           {"port", lst->local_endpoint().port()},
                           {"version", ACTOREXEC_VERSION},
                           {"max_sessions", cfg.actors.max_sessions},
-                          {"auth", !cfg.auth_token.empty()}});
+                          {"auth", !cfg.auth_token.empty()},
+                          {"run_as", cfg.run_as}});
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < cfg.io_threads; ++i)
     threads.emplace_back([&ioc] { ioc.run(); });

@@ -186,6 +186,9 @@ void websocket_session::do_write() {
     return;
   }
   writing_ = true;
+  // More frames queued: let this one wait in the stream's buffer and go
+  // out with the next (see coalescing_stream).
+  ws_.next_layer().hold(queue_.size() > 1);
   ws_.async_write(
       asio::buffer(*queue_.front()),
       [self = shared_from_this()](auto ec, auto n) { self->on_write(ec, n); });

@@ -18,6 +18,7 @@
 #include <caf/actor.hpp>
 
 #include "actors/messages.hpp"
+#include "net/coalescing_stream.hpp"
 #include "net/server_context.hpp"
 
 namespace actorexec::net {
@@ -55,7 +56,7 @@ private:
   void peer_gone(bool clean, std::uint16_t code);
   void fail(boost::system::error_code ec, const char* what);
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::websocket::stream<coalescing_stream> ws_;
   boost::beast::flat_buffer buffer_;
   std::shared_ptr<server_context> ctx_;
   std::uint64_t id_ = 0;

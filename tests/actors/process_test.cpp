@@ -50,7 +50,7 @@ struct fixture : actor_fixture {
     if (!params.command && params.argv.empty())
       params.command = "true";
     conf->cancel_grace_ms = 5000;
-    spawn_spec spec{params, "bash", {}};
+    spawn_spec spec{params, "bash", {}, {}, nullptr};
     proc = sys->spawn(process_actor, session, spec, spawner(), conf, stats);
     run();
   }

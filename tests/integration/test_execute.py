@@ -10,8 +10,8 @@ import signal
 import tempfile
 import unittest
 
-from harness import (NO_ID, ProcessRun, ServerTestCase, fake_argv, fake_cmd,
-                     main, wait_group_gone)
+from harness import (NO_ID, ProcessRun, ServerTestCase, children_of, fake_argv,
+                     fake_cmd, main, wait_group_gone)
 
 
 class ExecuteEchoTest(ServerTestCase):
@@ -190,15 +190,17 @@ class ArgvCwdEnvTest(ServerTestCase):
             self.assertEqual(run.text(), f"cwd {real}\n")
 
     async def test_bad_cwd_is_an_error(self):
-        # A cwd that does not exist: an error response, or a failed process.
+        # The child fails before exec (chdir): an error response, the failed
+        # child reaped at once (the server's children list holds no zombie),
+        # and the server spawns on as before.
         c = await self.connect()
-        resp = await c.request("execute", {"command": "echo x",
-                                           "cwd": "/nonexistent/actorexec"})
-        if "result" in resp:
-            run = await c.collect(ProcessRun(resp))
-            self.assertNotEqual(run.output(), b"x\n")
-            self.assertTrue(run.completed["status"] == "failed"
-                            or run.completed["exit_code"] != 0, run.completed)
+        err = await c.call_error("execute", {"command": "echo x",
+                                             "cwd": "/nonexistent/actorexec"},
+                                 code=-32602)
+        self.assertIn("No such file", err["message"])
+        self.assertEqual(children_of(self.server.pid), [])
+        run = await c.run({"command": "echo x"})
+        self.assertEqual(run.text(), "x\n")
 
     async def test_env_added_to_inherited_environment(self):
         c = await self.connect()

@@ -3,14 +3,17 @@
 frame that is not UTF-8 with 1007, an oversized message with 1009; the session
 limit (-32003 without id, then 1008); a slow reader blocks the child instead of
 growing the server's memory; on_overflow "drop_oldest" drops output and says
-where, with stream.gap."""
+where, with stream.gap; the request rate limit per connection (-32029 with
+retry_after_ms; pong and ack exempt); the size limits of `command`, `argv`,
+`env` and `input` (-32602 naming the param and its limit)."""
 
 import asyncio
+import base64
 import json
 import time
 import unittest
 
-from harness import (OP_BINARY, OP_TEXT, RawWebSocket, ServerClosed,
+from harness import (NO_ID, OP_BINARY, OP_TEXT, RawWebSocket, ServerClosed,
                      ServerTestCase, async_wait_until, fake_cmd, flood_bytes,
                      main, numbered_lines, pid_alive, piece_bytes, rss_kib)
 
@@ -184,6 +187,156 @@ class DropOldestTest(ServerTestCase):
                            "on_overflow": "drop_oldest"})
         self.assertEqual(run.gaps(), [])
         self.assertEqual(run.lines(), numbered_lines(500))
+
+
+RATE = 1  # request per second: a token every second
+BURST = 5
+
+
+class RateLimitTest(ServerTestCase):
+    server_args = ["--rate-limit-rps", RATE, "--rate-limit-burst", BURST]
+
+    def assert_rate_limited(self, resp):
+        err = resp.get("error")
+        self.assertIsNotNone(err, resp)
+        self.assertEqual(err["code"], -32029, resp)
+        retry = err["data"]["retry_after_ms"]
+        self.assertIsInstance(retry, int)
+        # One token is at most 1/RATE seconds away.
+        self.assertGreaterEqual(retry, 1)
+        self.assertLessEqual(retry, 1000 // RATE)
+        return retry
+
+    async def flood(self, c, n):
+        """n pings sent at once; their responses in order."""
+        msgs = [c.message("ping") for _ in range(n)]
+        for m in msgs:
+            await c.send(m)
+        return [await c.response(m["id"]) for m in msgs]
+
+    async def well_behaved(self, c):
+        """Fewer requests than the burst, at the pace of the answers."""
+        run = await c.run({"command": "echo fine"})
+        self.assertEqual(run.text(), "fine\n")
+        for _ in range(2):
+            self.assertTrue((await c.call("ping"))["pong"])
+
+    async def test_flood_refused_others_unaffected_then_recovers(self):
+        a = await self.connect()
+        b = await self.connect()
+        resps, _ = await asyncio.gather(self.flood(a, 20),
+                                        self.well_behaved(b))
+        # The bucket starts full: the burst passes, then (but for what
+        # dripped in while sending) the rest is refused.
+        for r in resps[:BURST]:
+            self.assertTrue(r["result"]["pong"], r)
+        refused = [r for r in resps if "error" in r]
+        self.assertGreaterEqual(len(refused), 20 - BURST - 2)
+        for r in refused:
+            self.assert_rate_limited(r)
+        self.server.wait_log(lambda e: e["event"] == "rate_limited"
+                             and e["code"] == -32029
+                             and e["connection_id"] is not None)
+        # Once more, then wait exactly as long as the server said.
+        retry = self.assert_rate_limited(await a.request("ping"))
+        await asyncio.sleep(retry / 1000)
+        self.assertTrue((await a.call("ping"))["pong"])
+        self.server.wait_log(lambda e: e["event"] == "rate_limit_lifted"
+                             and e["refused"] >= len(refused))
+
+    async def test_notification_over_limit_dropped(self):
+        a = await self.connect()
+        await self.flood(a, BURST)
+        retry = self.assert_rate_limited(await a.request("ping"))
+        # Without id it would get a response without id; over the limit it
+        # gets nothing and takes no token.
+        await a.send(a.message("ping", id=NO_ID))
+        await asyncio.sleep(retry / 1000)
+        resp = await a.request("ping")
+        self.assertTrue(resp["result"]["pong"], resp)
+        idless = [f for f in a.frames if "method" not in f and "id" not in f]
+        self.assertEqual(idless, [])
+
+    async def test_ack_and_pong_exempt(self):
+        a = await self.connect()
+        await self.flood(a, BURST)
+        self.assert_rate_limited(await a.request("ping"))
+        for _ in range(BURST + 1):
+            await a.send(a.message("pong", id=NO_ID))
+            self.assertIn("acked_seq", await a.call("ack", {"seq": 0}))
+        self.assert_rate_limited(await a.request("ping"))
+
+
+class RateLimitOffTest(ServerTestCase):
+    server_args = ["--rate-limit-rps", 0]
+
+    async def test_zero_disables_the_limit(self):
+        a = await self.connect()
+        msgs = [a.message("ping") for _ in range(500)]
+        for m in msgs:
+            await a.send(m)
+        for m in msgs:
+            self.assertTrue((await a.response(m["id"]))["result"]["pong"])
+
+
+class SizeLimitTest(ServerTestCase):
+    server_args = ["--max-command-bytes", 64, "--max-argv-entries", 4,
+                   "--max-argv-bytes", 200, "--max-env-entries", 3,
+                   "--max-env-bytes", 64, "--max-input-bytes", 100]
+
+    async def refused(self, c, method, params, field, limit):
+        err = await c.call_error(method, params, code=-32602)
+        self.assertIn(f"'{field}'", err["message"])
+        self.assertIn(f"limit of {limit} ", err["message"])
+        return err
+
+    async def test_command_bytes(self):
+        c = await self.connect()
+        cmd = "echo " + "x" * 59
+        self.assertEqual(len(cmd), 64)
+        run = await c.run({"command": cmd})
+        self.assertEqual(run.text(), "x" * 59 + "\n")
+        await self.refused(c, "execute", {"command": cmd + "x"}, "command", 64)
+
+    async def test_argv_entries_and_bytes(self):
+        c = await self.connect()
+        run = await c.run({"argv": ["echo", "a", "b", "c"]})
+        self.assertEqual(run.text(), "a b c\n")
+        await self.refused(c, "execute", {"argv": ["echo", "a", "b", "c", "d"]},
+                           "argv", 4)
+        arg = "y" * (200 - len("echo"))
+        run = await c.run({"argv": ["echo", arg]})
+        self.assertEqual(run.text(), arg + "\n")
+        await self.refused(c, "execute", {"argv": ["echo", arg + "y"]},
+                           "argv", 200)
+
+    async def test_env_entries_and_bytes(self):
+        c = await self.connect()
+        env = {"A": "1", "B": "2", "C": "3"}
+        run = await c.run({"command": "echo $A$B$C", "env": env})
+        self.assertEqual(run.text(), "123\n")
+        await self.refused(c, "execute", {"command": "true",
+                                          "env": dict(env, D="4")}, "env", 3)
+        value = "v" * 63  # "V" + value: 64 bytes
+        run = await c.run({"command": "echo ${#V}", "env": {"V": value}})
+        self.assertEqual(run.text(), "63\n")
+        await self.refused(c, "execute", {"command": "true",
+                                          "env": {"V": value + "v"}},
+                           "env", 64)
+
+    async def test_input_data_bytes(self):
+        c = await self.connect()
+        run = await c.start({"command": "cat", "stdin": True})
+        self.assertEqual((await c.call("input", {"data": "a" * 100}))
+                         ["written"], 100)
+        await self.refused(c, "input", {"data": "a" * 101}, "data", 100)
+        # Counted after decoding: 136 base64 characters are 100 bytes.
+        b64 = base64.b64encode(b"b" * 100).decode()
+        self.assertEqual((await c.call("input", {"data": b64,
+                                                 "encoding": "base64",
+                                                 "eof": True}))["written"], 100)
+        run = await c.collect(run)
+        self.assertEqual(run.text(), "a" * 100 + "b" * 100)
 
 
 if __name__ == "__main__":

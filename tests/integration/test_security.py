@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 """Security (spec section 10): the command allow-list (first word, no shell
 control operators, argv[0]), the bearer token on the upgrade (401), the
-Origin allow-list (403), children not inheriting the server's secrets, and a
-non-loopback bind refused without a token unless --insecure."""
+Origin allow-list (403), children not inheriting the server's secrets, a
+non-loopback bind refused without a token unless --insecure, and --run-as
+(children as an unprivileged user; refused unless the server is root)."""
 
 import os
+import pwd
 import tempfile
 import unittest
 
@@ -181,6 +183,92 @@ class BindTest(unittest.TestCase):
             self.assertEqual(srv.http_get("/healthz")[0], 200)
         finally:
             srv.stop()
+
+
+def _nobody():
+    try:
+        return pwd.getpwnam("nobody")
+    except KeyError:
+        return None
+
+
+NOBODY = _nobody()
+RUN_AS_SKIP = ("--run-as needs the server to run as root"
+               if os.geteuid() != 0 else
+               "no user 'nobody' on this machine" if NOBODY is None else None)
+
+
+@unittest.skipIf(RUN_AS_SKIP, RUN_AS_SKIP)
+class RunAsTest(ServerTestCase):
+    server_args = ["--run-as", "nobody"]
+
+    async def test_child_runs_as_the_user(self):
+        c = await self.connect()
+        run = await c.run({"command": "id -u; id -g; id -G; "
+                                      "echo \"$HOME|$USER|$LOGNAME\""})
+        uid, gid, groups, identity = run.text().splitlines()
+        self.assertEqual(int(uid), NOBODY.pw_uid)
+        self.assertEqual(int(gid), NOBODY.pw_gid)
+        self.assertNotIn("0", groups.split())  # root's group is gone
+        self.assertEqual(identity, f"{NOBODY.pw_dir}|nobody|nobody")
+        # The request's env still wins over the user's HOME.
+        run = await c.run({"command": "echo $HOME", "env": {"HOME": "/tmp"}})
+        self.assertEqual(run.text(), "/tmp\n")
+
+    async def test_child_cannot_signal_server_or_write_root_files(self):
+        c = await self.connect()
+        with tempfile.TemporaryDirectory() as d:
+            os.chmod(d, 0o755)
+            path = os.path.join(d, "root-owned")
+            with open(path, "w") as f:
+                f.write("original\n")
+            os.chmod(path, 0o644)  # owner root
+            pid = self.server.pid
+            run = await c.run({"argv": [
+                "/bin/sh", "-c",
+                f"kill -0 $$; echo self=$?; kill -0 {pid} 2>/dev/null; "
+                f"echo server=$?; (echo pwned > {path}) 2>/dev/null; "
+                f"echo write=$?"]})
+            lines = run.text().splitlines()
+            self.assertEqual(lines[0], "self=0")  # kill itself works
+            self.assertNotEqual(lines[1], "server=0", "signalled the server")
+            self.assertNotEqual(lines[2], "write=0", "wrote a root file")
+            with open(path) as f:
+                self.assertEqual(f.read(), "original\n")
+        self.assertTrue(self.server.running())
+
+
+class RunAsRefusedTest(unittest.TestCase):
+    def refused(self, srv, message):
+        srv.exit_expected = True
+        srv.spawn()
+        try:
+            rc = srv.wait_exit(10)
+            self.assertIsNotNone(rc, "server started despite a bad --run-as")
+            self.assertEqual(rc, 2)
+            self.assertIsNone(srv.port)
+            srv.stop()
+            self.assertIn(message, "\n".join(srv.stderr_lines))
+        finally:
+            srv.stop()
+
+    @unittest.skipIf(os.geteuid() != 0, "as non-root every --run-as is "
+                     "refused for that reason (tested below)")
+    def test_unknown_user_refused(self):
+        self.refused(Server(["--run-as", "no-such-user-actorexec"]),
+                     "no such user 'no-such-user-actorexec'")
+
+    def test_refused_when_not_root(self):
+        srv = Server(["--run-as", "nobody"])
+        if os.geteuid() == 0:
+            if NOBODY is None:
+                self.skipTest("no user 'nobody' to run the server as")
+            # Run the server itself as nobody.
+            base = srv.command
+            srv.command = lambda: ["setpriv", f"--reuid={NOBODY.pw_uid}",
+                                   f"--regid={NOBODY.pw_gid}",
+                                   "--clear-groups", *base()]
+        self.refused(srv, "needs the server to run as root")
 
 
 if __name__ == "__main__":

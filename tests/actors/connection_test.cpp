@@ -1,0 +1,202 @@
+#define BOOST_TEST_MODULE actors_connection
+#include <boost/test/unit_test.hpp>
+
+#include "actors/connection.hpp"
+#include "tests/actors/fixture.hpp"
+
+using namespace actorexec;
+using namespace actorexec::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// The socket side of a connection: records what the actor writes.
+struct mock_outbox : outbox {
+  std::vector<std::string> frames;
+  std::vector<std::uint16_t> closes;
+  void send(std::vector<frame_ptr> fs) override {
+    for (auto& f : fs)
+      frames.push_back(*f);
+  }
+  void close(std::uint16_t code, std::string) override {
+    closes.push_back(code);
+  }
+};
+
+/// A supervisor that opens every connection on `session`.
+caf::behavior mock_supervisor(caf::event_based_actor*, caf::actor session) {
+  return {
+      [=](open_atom, caf::actor&) {
+        return std::make_tuple(session, std::string{"s-1"},
+                               std::string{"token"});
+      },
+  };
+}
+
+/// A session that records the methods routed to it and ignores the rest.
+caf::behavior mock_session(caf::event_based_actor* self,
+                           std::shared_ptr<std::vector<std::string>> got) {
+  self->set_default_handler(caf::drop);
+  return {
+      [=](request_atom, protocol::request& req) { got->push_back(req.method); },
+  };
+}
+
+struct fixture : actor_fixture {
+  std::shared_ptr<mock_outbox> out = std::make_shared<mock_outbox>();
+  std::shared_ptr<std::vector<std::string>> routed =
+      std::make_shared<std::vector<std::string>>();
+  caf::actor conn;
+
+  fixture() {
+    conf->json_ping_interval_ms = 0;
+    conf->rate_limit_rps = 10;
+    conf->rate_limit_burst = 3;
+  }
+
+  void open() {
+    auto session = sys->spawn(mock_session, routed);
+    auto sup = sys->spawn(mock_supervisor, session);
+    conn =
+        sys->spawn(connection_actor, std::uint64_t{1}, out, sup, conf, stats);
+    run();
+    BOOST_REQUIRE_EQUAL(out->frames.size(), 1u); // connected
+    out->frames.clear();
+  }
+
+  void send(const std::string& json) {
+    caf::anon_send(conn, frame_in_atom::value, json);
+    run();
+  }
+
+  /// Sends a ping with `id` and returns the answer (the last frame).
+  boost::json::object ping(int id) {
+    auto before = out->frames.size();
+    send(R"({"jsonrpc":"2.0","method":"ping","id":)" + std::to_string(id) +
+         "}");
+    BOOST_REQUIRE_EQUAL(out->frames.size(), before + 1);
+    return boost::json::parse(out->frames.back()).as_object();
+  }
+
+  static bool ok(const boost::json::object& o) { return o.contains("result"); }
+
+  /// Opens and spends the whole burst of 3 (ping ids 1 to 3).
+  void open_and_spend_burst() {
+    open();
+    for (int i = 1; i <= 3; ++i)
+      BOOST_TEST(ok(ping(i)));
+  }
+
+  /// The retry_after_ms of a -32029 answer; fails on anything else.
+  static std::int64_t retry_after(const boost::json::object& o) {
+    BOOST_REQUIRE(o.contains("error"));
+    auto& err = o.at("error").as_object();
+    BOOST_REQUIRE_EQUAL(err.at("code").as_int64(), -32029);
+    return err.at("data").at("retry_after_ms").to_number<std::int64_t>();
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(connection_rate_limit, fixture)
+
+BOOST_AUTO_TEST_CASE(burst_then_refused_with_time_to_next_token) {
+  open_and_spend_burst();
+  auto refused = ping(4);
+  BOOST_TEST(refused.at("id").as_int64() == 4);
+  // One token at 10 per second: 100 ms away.
+  BOOST_TEST(retry_after(refused) == 100);
+  BOOST_TEST(
+      stats->rpc_errors_total[server_stats::rpc_error_index(-32029)].load() ==
+      1u);
+}
+
+BOOST_AUTO_TEST_CASE(refills_on_virtual_time) {
+  open_and_spend_burst();
+  advance(60ms);
+  // 0.6 tokens: still refused, 40 ms to go.
+  BOOST_TEST(retry_after(ping(4)) == 40);
+  advance(39ms);
+  BOOST_TEST(retry_after(ping(5)) == 1);
+  advance(1ms);
+  BOOST_TEST(ok(ping(6)));
+  BOOST_TEST(retry_after(ping(7)) == 100);
+}
+
+BOOST_AUTO_TEST_CASE(refill_stops_at_burst) {
+  open_and_spend_burst();
+  advance(10s);
+  for (int i = 4; i <= 6; ++i)
+    BOOST_TEST(ok(ping(i)));
+  BOOST_TEST(retry_after(ping(7)) == 100);
+}
+
+BOOST_AUTO_TEST_CASE(pong_and_ack_are_exempt) {
+  open_and_spend_burst();
+  send(R"({"jsonrpc":"2.0","method":"pong"})");
+  BOOST_TEST(out->frames.size() == 3u); // no answer, no refusal
+  send(R"({"jsonrpc":"2.0","method":"ack","params":{"seq":0},"id":9})");
+  BOOST_TEST(out->frames.size() == 3u);
+  BOOST_REQUIRE_EQUAL(routed->size(), 1u);
+  BOOST_TEST(routed->front() == "ack");
+  // They took no token either.
+  BOOST_TEST(retry_after(ping(10)) == 100);
+}
+
+BOOST_AUTO_TEST_CASE(notifications_over_the_limit_are_dropped) {
+  open_and_spend_burst();
+  send(R"({"jsonrpc":"2.0","method":"ping"})");
+  send(R"({"jsonrpc":"2.0","method":"status"})");
+  send("not json");
+  BOOST_TEST(out->frames.size() == 3u);
+  BOOST_TEST(routed->empty());
+  // Only answered refusals count as error responses.
+  BOOST_TEST(
+      stats->rpc_errors_total[server_stats::rpc_error_index(-32029)].load() ==
+      0u);
+  advance(100ms);
+  send(R"({"jsonrpc":"2.0","method":"status"})");
+  BOOST_TEST(routed->size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(every_frame_costs_a_token) {
+  open();
+  send("garbage");
+  send(R"({"jsonrpc":"2.0","method":"nope","id":1})");
+  send(R"({"jsonrpc":"2.0","method":"status","id":2})");
+  BOOST_TEST(out->frames.size() == 2u); // parse error, unknown method
+  BOOST_TEST(routed->size() == 1u);
+  BOOST_TEST(retry_after(ping(3)) == 100);
+}
+
+BOOST_AUTO_TEST_CASE(zero_rate_disables_the_limit) {
+  conf->rate_limit_rps = 0;
+  open();
+  for (int i = 1; i <= 1000; ++i)
+    BOOST_REQUIRE(ok(ping(i)));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_SUITE(connection_size_limits, fixture)
+
+BOOST_AUTO_TEST_CASE(over_a_limit_is_invalid_params_and_not_routed) {
+  conf->rate_limit_rps = 0;
+  conf->limits.max_env_entries = 1;
+  open();
+  send(R"({"jsonrpc":"2.0","method":"execute","id":1,)"
+       R"("params":{"argv":["true"],"env":{"A":"1"}}})");
+  BOOST_TEST(out->frames.empty());
+  BOOST_TEST(routed->size() == 1u);
+  send(R"({"jsonrpc":"2.0","method":"execute","id":2,)"
+       R"("params":{"argv":["true"],"env":{"A":"1","B":"2"}}})");
+  BOOST_REQUIRE_EQUAL(out->frames.size(), 1u);
+  auto o = boost::json::parse(out->frames.back()).as_object();
+  BOOST_TEST(o.at("id").as_int64() == 2);
+  BOOST_TEST(o.at("error").at("code").as_int64() == -32602);
+  BOOST_TEST(o.at("error").at("message").as_string() ==
+             "Invalid params: 'env' exceeds the limit of 1 entries (got 2)");
+  BOOST_TEST(routed->size() == 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
