@@ -119,6 +119,11 @@ struct actor_fixture {
       std::make_shared<std::vector<std::shared_ptr<fake_child>>>();
   /// When set, spawning fails with this errno.
   std::shared_ptr<int> spawn_errno = std::make_shared<int>(0);
+  /// The process actors that asked for a child. A fake child is never
+  /// reaped, so they would wait forever, each holding its session, which
+  /// holds it: the fixture's end kills them to break that cycle.
+  std::shared_ptr<std::vector<caf::weak_actor_ptr>> owners =
+      std::make_shared<std::vector<caf::weak_actor_ptr>>();
 
   actor_fixture() {
     cfg.set("scheduler.policy", caf::atom("testing"));
@@ -129,12 +134,18 @@ struct actor_fixture {
     sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
   }
 
-  ~actor_fixture() { run(); }
+  ~actor_fixture() {
+    for (auto& weak : *owners)
+      if (auto owner = caf::actor_cast<caf::actor>(weak))
+        caf::anon_send_exit(owner, caf::exit_reason::kill);
+    run();
+  }
 
   child_spawner spawner() {
-    return [kids = children, err = spawn_errno](
-               const spawn_spec&, caf::actor,
+    return [kids = children, err = spawn_errno, owners = owners](
+               const spawn_spec&, caf::actor owner,
                boost::system::error_code& ec) -> std::shared_ptr<child_port> {
+      owners->push_back(caf::actor_cast<caf::weak_actor_ptr>(owner));
       if (*err != 0) {
         ec.assign(*err, boost::system::system_category());
         return nullptr;

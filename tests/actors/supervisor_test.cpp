@@ -26,17 +26,20 @@ struct fixture : actor_fixture {
     sup = sys->spawn(supervisor_actor, spawner(), conf, stats);
   }
 
+  // Probes get their target as a spawn argument: see process_test.cpp.
   opened open() {
     opened result;
     auto conn = sys->spawn(mock_conn, std::make_shared<conn_log>());
-    auto probe = sys->spawn([&](caf::event_based_actor* self) {
-      self->request(sup, caf::infinite, open_atom::value, conn)
-          .then(
-              [&](caf::actor& s, std::string& id, std::string& token) {
-                result = opened{s, id, token, false};
-              },
-              [&](caf::error&) { result.refused = true; });
-    });
+    auto probe = sys->spawn(
+        [&](caf::event_based_actor* self, caf::actor target) {
+          self->request(target, caf::infinite, open_atom::value, conn)
+              .then(
+                  [&](caf::actor& s, std::string& id, std::string& token) {
+                    result = opened{s, id, token, false};
+                  },
+                  [&](caf::error&) { result.refused = true; });
+        },
+        sup);
     run();
     return result;
   }
@@ -44,10 +47,12 @@ struct fixture : actor_fixture {
   /// The session the supervisor finds for (id, token), or null.
   caf::actor find(const std::string& id, const std::string& token) {
     caf::actor found;
-    auto probe = sys->spawn([&](caf::event_based_actor* self) {
-      self->request(sup, caf::infinite, resume_atom::value, id, token)
-          .then([&](caf::actor& s) { found = s; }, [&](caf::error&) {});
-    });
+    auto probe = sys->spawn(
+        [&](caf::event_based_actor* self, caf::actor target) {
+          self->request(target, caf::infinite, resume_atom::value, id, token)
+              .then([&](caf::actor& s) { found = s; }, [&](caf::error&) {});
+        },
+        sup);
     run();
     return found;
   }
