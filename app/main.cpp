@@ -39,6 +39,14 @@ constexpr auto drain_poll = milliseconds{50};
 /// Extra time past the grace periods before the server gives up waiting.
 constexpr auto drain_margin = milliseconds{3000};
 
+/// An io_context whose services can be shut down before it is destroyed:
+/// actors hold strands and descriptors of it (connection outboxes, child
+/// I/O), and those must go while its services still exist.
+struct io_context : asio::io_context {
+  using asio::io_context::io_context;
+  using asio::io_context::shutdown;
+};
+
 struct server {
   caf::actor_system& sys;
   asio::io_context& ioc;
@@ -104,7 +112,7 @@ int run(const app::config& cfg) {
   auto stats = std::make_shared<server_stats>();
   caf::actor_system_config sys_cfg;
   caf::actor_system sys{sys_cfg};
-  asio::io_context ioc{static_cast<int>(cfg.io_threads)};
+  io_context ioc{static_cast<int>(cfg.io_threads)};
   auto ctx = std::make_shared<net::server_context>();
   ctx->system = &sys;
   ctx->cfg = settings_ptr;
@@ -159,6 +167,10 @@ int run(const app::config& cfg) {
   // Handlers still queued hold sockets; destroying them lets every
   // connection actor learn its socket is gone, so the actor system can end.
   ioc.poll();
+  ioc.shutdown();
+  // The last actors drop their strands and pipes here, not after `ioc` (and
+  // its services) went away at the end of this scope.
+  sys.await_all_actors_done();
   log::info("stopped");
   return 0;
 }
