@@ -70,14 +70,12 @@ class BlockTest(ServerTestCase):
         self.assertTrue(blocked, "the child kept writing while nobody read")
         self.assertLess(written_bytes(pid), FLOOD)
         growth = vm_kib(self.server.pid, "VmHWM") - idle_hwm
-        self.assertLess(growth, MEMORY_BOUND_KIB,
-                        f"server peak memory grew by {growth} KiB")
+        self.assertMemoryGrowth(growth, MEMORY_BOUND_KIB)
         await c.collect(run, timeout=60)
         self.assertCompleted(run)
         self.assertEqual(run.output(), flood_bytes(FLOOD))
         growth = vm_kib(self.server.pid, "VmHWM") - idle_hwm
-        self.assertLess(growth, MEMORY_BOUND_KIB,
-                        f"server peak memory grew by {growth} KiB")
+        self.assertMemoryGrowth(growth, MEMORY_BOUND_KIB)
 
 
 class DropOldestTest(ServerTestCase):
@@ -94,8 +92,7 @@ class DropOldestTest(ServerTestCase):
             lambda: (written_bytes(pid) or FLOOD) >= FLOOD, 60)
         self.assertTrue(finished, "the child blocked under drop_oldest")
         growth = vm_kib(self.server.pid, "VmHWM") - idle_hwm
-        self.assertLess(growth, MEMORY_BOUND_KIB,
-                        f"server peak memory grew by {growth} KiB")
+        self.assertMemoryGrowth(growth, MEMORY_BOUND_KIB)
         await c.collect(run, timeout=60)
         self.assertCompleted(run)
         received = len(run.output())

@@ -139,15 +139,20 @@ class Server:
         return rc
 
     def stop(self):
-        """SIGTERM, then SIGKILL to the group after a bound."""
+        """SIGTERM, then SIGKILL to the group after a bound. Fails on a
+        UBSan report on stderr (a sanitizer build): one printed while
+        shutting down would otherwise fail no test."""
         if self.proc is None or self.proc.poll() is not None:
             if self.proc is not None:
                 self.wait_exit(5.0)
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        if self.wait_exit(STOP_TIMEOUT) is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.wait_exit(5.0)
+        else:
+            self.proc.send_signal(signal.SIGTERM)
+            if self.wait_exit(STOP_TIMEOUT) is None:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.wait_exit(5.0)
+        ubsan = [l for l in self.log().splitlines() if ": runtime error: " in l]
+        if ubsan:
+            raise AssertionError(f"UndefinedBehaviorSanitizer: {ubsan[0]}")
 
     # ---- HTTP --------------------------------------------------------------
 
