@@ -13,7 +13,10 @@
 #   fanout   500 sessions at once, each `seq 1 20000`: wall time, peak RSS
 #
 # Usage: loadtest/compare_websocketd.sh [--runs N] [--out DIR]
-#          [--server BIN] [--load BIN] [--only WORKLOAD]
+#          [--server BIN] [--load BIN] [--only WORKLOAD] [--ack-every N]
+# --ack-every N: actorexec sessions ack every N frames (explicit-ack mode);
+# 0, the default, never acks, like a client of the replaced service (and
+# like websocketd's clients, which have nothing to ack).
 # Needs websocketd and /usr/bin/python3. Every run is bounded: the runner's
 # duration caps, and `timeout` around each client.
 set -euo pipefail
@@ -24,6 +27,7 @@ out=/tmp/actorexec-compare
 server=${ACTOREXEC_BIN:-$here/../build/app/actorexec}
 load=${ACTOREXEC_LOAD_BIN:-$here/../build/loadtest/actorexec-load}
 only=""
+ack_every=0
 while (($#)); do
   case $1 in
     --runs) runs=$2; shift 2 ;;
@@ -31,6 +35,7 @@ while (($#)); do
     --server) server=$2; shift 2 ;;
     --load) load=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
+    --ack-every) ack_every=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -76,7 +81,7 @@ run_workload() {
 {"name": "$name",
  "phases": [{"name": "$name", "sessions": $sessions, "concurrency": $concurrency,
    "duration_cap_ms": 300000,
-   "session": {"command": "$cmd", "verify": $verify, "ack_every": 100,
+   "session": {"command": "$cmd", "verify": $verify, "ack_every": $ack_every,
                "expected_exit_code": 0, "timeout_ms": 290000}}]}
 JSON
   for run in $(seq 1 "$runs"); do
