@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -44,6 +45,11 @@ public:
 
   /// Says whether more writes follow at once (set before each message).
   void hold(bool more) noexcept { hold_ = more; }
+
+  /// The next Close frame written carries `code` instead of its own. Beast
+  /// 1.81 accepts a peer's close code above 4999 and echoes it, although
+  /// RFC 6455 defines none there; the answer must be 1002.
+  void replace_close_code(std::uint16_t code) noexcept { close_code_ = code; }
 
   template <class Buffers, class Handler>
   auto async_read_some(const Buffers& buffers, Handler&& handler) {
@@ -99,6 +105,24 @@ private:
   void start_write(const Buffers& buffers, Handler handler) {
     auto n = boost::asio::buffer_size(buffers);
     auto ex = boost::asio::get_associated_executor(handler, get_executor());
+    if (close_code_ != 0 && n >= 4 && first_byte(buffers) == close_frame) {
+      // A server's Close frame: 2 header bytes (unmasked, at most 125
+      // payload bytes), then the code.
+      auto at = pending_.size();
+      append(buffers);
+      pending_[at + 2] = static_cast<char>(close_code_ >> 8);
+      pending_[at + 3] = static_cast<char>(close_code_ & 0xff);
+      close_code_ = 0;
+      auto all = take_pending();
+      boost::asio::async_write(
+          next_, boost::asio::buffer(*all),
+          boost::asio::bind_executor(
+              ex, [all, n, h = std::move(handler)](boost::system::error_code ec,
+                                                   std::size_t) mutable {
+                h(ec, ec ? 0 : n);
+              }));
+      return;
+    }
     if (hold_ && pending_.size() + n <= max_pending) {
       append(buffers);
       boost::asio::post(
@@ -130,6 +154,17 @@ private:
       pending_.append(static_cast<const char*>(b.data()), b.size());
   }
 
+  /// FIN and the Close opcode: the first byte of a Close frame.
+  static constexpr unsigned char close_frame = 0x88;
+
+  template <class Buffers>
+  static unsigned char first_byte(const Buffers& buffers) {
+    for (auto b : boost::beast::buffers_range_ref(buffers))
+      if (b.size() > 0)
+        return *static_cast<const unsigned char*>(b.data());
+    return 0;
+  }
+
   /// Moves the pending bytes out (null when there are none).
   buffer_ptr take_pending() {
     if (pending_.empty())
@@ -142,6 +177,7 @@ private:
   next_layer_type next_;
   std::string pending_;
   bool hold_ = false;
+  std::uint16_t close_code_ = 0;
 };
 
 } // namespace actorexec::net

@@ -105,6 +105,12 @@ void websocket_session::run(beast::http::request<beast::http::string_body> req,
         if (!proto.empty())
           res.set(beast::http::field::sec_websocket_protocol, proto);
       }));
+  // Beast echoes a peer's close code above 4999 (it accepts them); RFC 6455
+  // defines none there, so such a Close is a protocol error: 1002.
+  ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
+    if (kind == websocket::frame_type::close && ws_.reason().code > 4999)
+      ws_.next_layer().replace_close_code(1002);
+  });
   ws_.read_message_max(ctx_->max_message_bytes);
   ws_.auto_fragment(false);
   ws_.text(true);

@@ -116,4 +116,21 @@ BOOST_AUTO_TEST_CASE(teardown_sends_the_held_bytes_first) {
   BOOST_TEST((!teardown_ec || teardown_ec == asio::error::eof));
 }
 
+BOOST_AUTO_TEST_CASE(the_next_close_frame_gets_the_replacement_code) {
+  loopback lb;
+  lb.server->replace_close_code(1002);
+  // Not a Close frame: untouched.
+  const std::string text{"\x81\x02hi", 4};
+  lb.write(text);
+  BOOST_TEST(lb.read_exactly(4) == text);
+  // A Close frame echoing 5000 (0x1388) with a reason: the code becomes
+  // 1002 (0x03EA), the rest stays.
+  const std::string echo{"\x88\x04\x13\x88ok", 6};
+  BOOST_TEST(lb.write(echo) == echo.size());
+  BOOST_TEST(lb.read_exactly(6) == std::string("\x88\x04\x03\xEAok", 6));
+  // Only the next one.
+  lb.write(echo);
+  BOOST_TEST(lb.read_exactly(6) == echo);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
