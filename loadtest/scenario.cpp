@@ -52,13 +52,11 @@ bool as_bool(const json::value& v, const std::string& path) {
 }
 
 double as_number(const json::value& v, const std::string& path) {
-  if (v.is_int64())
-    return static_cast<double>(v.get_int64());
-  if (v.is_uint64())
-    return static_cast<double>(v.get_uint64());
-  if (v.is_double())
-    return v.get_double();
-  fail(path, "must be a number");
+  json::error_code ec;
+  auto d = v.to_number<double>(ec);
+  if (ec)
+    fail(path, "must be a number");
+  return d;
 }
 
 std::int64_t as_int(const json::value& v, const std::string& path) {

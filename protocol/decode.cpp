@@ -107,8 +107,9 @@ public:
     auto v = find(key);
     if (v == nullptr)
       return std::nullopt;
-    auto d = to_double(*v);
-    if (!d || !std::isfinite(*d) || *d <= 0) {
+    json::error_code ec;
+    auto d = v->to_number<double>(ec);
+    if (ec || !std::isfinite(d) || d <= 0) {
       invalid(quoted(key) + " must be a positive number");
       return std::nullopt;
     }
@@ -154,16 +155,6 @@ public:
 private:
   static std::string quoted(std::string_view key) {
     return "'" + std::string{key} + "'";
-  }
-
-  static std::optional<double> to_double(const json::value& v) {
-    if (v.is_int64())
-      return static_cast<double>(v.get_int64());
-    if (v.is_uint64())
-      return static_cast<double>(v.get_uint64());
-    if (v.is_double())
-      return v.get_double();
-    return std::nullopt;
   }
 
   const json::object& obj_;
