@@ -114,14 +114,7 @@ private:
       pending_[at + 3] = static_cast<char>(close_code_ & 0xff);
       close_code_ = 0;
       auto all = take_pending();
-      boost::asio::async_write(
-          next_, boost::asio::buffer(*all),
-          boost::asio::bind_executor(
-              ex, [all, n, h = std::move(handler)](boost::system::error_code ec,
-                                                   std::size_t) mutable {
-                h(ec, ec ? 0 : n);
-              }));
-      return;
+      return write_all(all, boost::asio::buffer(*all), n, std::move(handler));
     }
     if (hold_ && pending_.size() + n <= max_pending) {
       append(buffers);
@@ -133,15 +126,24 @@ private:
     auto pending = take_pending();
     if (!pending)
       return next_.async_write_some(buffers, std::move(handler));
-    // The pending bytes and these in one write; the caller hears of its own
-    // bytes only. The completion owns the buffer, never `this`: the stream
-    // may be gone when an aborted write completes.
+    // The pending bytes and these in one write.
+    write_all(pending,
+              boost::beast::buffers_cat(boost::asio::buffer(*pending), buffers),
+              n, std::move(handler));
+  }
+
+  /// Writes all of `buffers` (which include the bytes of `owned`) and tells
+  /// the caller of its own `n` bytes only. The completion owns the buffer,
+  /// never `this`: the stream may be gone when an aborted write completes.
+  template <class Buffers, class Handler>
+  void write_all(buffer_ptr owned, const Buffers& buffers, std::size_t n,
+                 Handler handler) {
+    auto ex = boost::asio::get_associated_executor(handler, get_executor());
     boost::asio::async_write(
-        next_,
-        boost::beast::buffers_cat(boost::asio::buffer(*pending), buffers),
+        next_, buffers,
         boost::asio::bind_executor(
-            ex, [pending, n, h = std::move(handler)](
-                    boost::system::error_code ec, std::size_t) mutable {
+            ex, [owned, n, h = std::move(handler)](boost::system::error_code ec,
+                                                   std::size_t) mutable {
               h(ec, ec ? 0 : n);
             }));
   }

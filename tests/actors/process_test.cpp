@@ -84,6 +84,20 @@ struct fixture : actor_fixture {
     run();
     return answer;
   }
+
+  /// Sends `input` as the session would; `answer` is set when the process
+  /// answers (it outlives the probe, so it belongs to the caller).
+  void input(std::string data, bool eof, std::optional<input_result>& answer) {
+    sys->spawn(
+        [&answer](caf::event_based_actor* self, caf::actor target,
+                  std::string bytes, bool last) {
+          self->request(target, caf::infinite, input_atom::value,
+                        std::move(bytes), last)
+              .then([&answer](const input_result& x) { answer = x; });
+        },
+        proc, std::move(data), eof);
+    run();
+  }
 };
 
 constexpr int exited_0 = 0;           // waitpid status: exit(0)
@@ -251,16 +265,10 @@ BOOST_AUTO_TEST_CASE(idle_timeout_restarts_with_output) {
 
 BOOST_AUTO_TEST_CASE(input_needs_a_stdin_pipe) {
   start();
-  input_result r;
-  auto probe = sys->spawn(
-      [&](caf::event_based_actor* self, caf::actor target) {
-        self->request(target, caf::infinite, input_atom::value,
-                      std::string{"x"}, false)
-            .then([&](const input_result& x) { r = x; });
-      },
-      proc);
-  run();
-  BOOST_TEST(r.error == -32005);
+  std::optional<input_result> r;
+  input("x", false, r);
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->error == -32005);
 }
 
 BOOST_AUTO_TEST_CASE(input_is_answered_once_written) {
@@ -269,14 +277,7 @@ BOOST_AUTO_TEST_CASE(input_is_answered_once_written) {
   p.stdin_pipe = true;
   start(p);
   std::optional<input_result> r;
-  auto probe = sys->spawn(
-      [&](caf::event_based_actor* self, caf::actor target) {
-        self->request(target, caf::infinite, input_atom::value,
-                      std::string{"abc"}, true)
-            .then([&](const input_result& x) { r = x; });
-      },
-      proc);
-  run();
+  input("abc", true, r);
   BOOST_TEST(!r); // not before the bytes are in the pipe
   BOOST_REQUIRE(child().writes.size() == 1u);
   BOOST_TEST(child().writes[0] == "abc");
