@@ -2,49 +2,74 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
-#include <boost/beast/core/buffers_cat.hpp>
 #include <boost/beast/core/buffers_range.hpp>
+#include <boost/beast/core/role.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 
+#include "actors/messages.hpp"
+
 namespace actorexec::net {
 
-/// The layer under Beast's websocket stream that lets one socket write carry
-/// many frames. Beast writes one message per call, i.e. one `sendmsg` per
-/// 100-byte output line; while the websocket_session knows more frames are
-/// queued it sets `hold`, and writes are then copied into a pending buffer
-/// and complete at once. The next write without `hold` (or one that would
-/// overflow the buffer) sends the pending bytes and its own in one gathered
-/// write. Beast serialises every write it makes (ours, its pongs, pings and
-/// Close frames) on its own write lock, so bytes keep their order.
+/// The layer under Beast's websocket stream that owns the socket's write
+/// side. Beast writes one message per operation (a composed op, a frame
+/// header, a completion post), which for 100-byte output lines cost more
+/// than the lines themselves. So the session's text frames bypass Beast:
+/// `send_text` frames them here (unmasked, FIN, no extensions: the server
+/// never negotiates permessage-deflate) into a batch that goes out in one
+/// gathered write while the previous batch is on the wire. Beast still does
+/// the handshake, reads, pings, pongs and the Close handshake; its writes
+/// are copied into the same batch, so every byte keeps its order, and
+/// complete at once unless its backlog is large (a client flooding pings
+/// it never reads the pongs of must not grow the buffer: those wait).
+///
+/// Runs on the socket's strand only. Written frame bytes are reported
+/// through `on_written`; a failed write reports its error once, then every
+/// later write fails with it.
 class coalescing_stream {
 public:
   using next_layer_type = boost::beast::tcp_stream;
   using executor_type = next_layer_type::executor_type;
+  using written_handler =
+      std::function<void(boost::system::error_code, std::uint64_t)>;
 
-  /// Most bytes held back before a write goes out regardless.
-  static constexpr std::size_t max_pending = 64 * 1024;
+  /// Frames smaller than this are copied into the batch; larger ones are
+  /// referenced (a 64 KiB chunk frame is not worth a copy).
+  static constexpr std::size_t copy_below = 8 * 1024;
+  /// Beast's own writes complete at once while the unsent batch is smaller.
+  static constexpr std::size_t max_control_backlog = 64 * 1024;
 
-  explicit coalescing_stream(boost::asio::ip::tcp::socket&& socket)
-      : next_(std::move(socket)) {}
+  explicit coalescing_stream(boost::asio::ip::tcp::socket&& socket);
 
   executor_type get_executor() noexcept { return next_.get_executor(); }
 
   next_layer_type& next_layer() noexcept { return next_; }
 
-  /// Says whether more writes follow at once (set before each message).
-  void hold(bool more) noexcept { hold_ = more; }
+  /// Sets who hears of written frame bytes. `owner` is kept alive while a
+  /// write is on the wire (the stream lives inside it).
+  void on_written(written_handler handler, std::weak_ptr<void> owner);
+
+  /// Queues text frames. Returns false, dropping them, once a Close frame
+  /// was queued (nothing may follow it) or a write failed.
+  bool send_text(const std::vector<frame_ptr>& frames);
+
+  /// Bytes queued or on the wire.
+  std::size_t backlog() const noexcept {
+    return next_batch_.size() + sending_.size();
+  }
 
   /// The next Close frame written carries `code` instead of its own. Beast
   /// 1.81 accepts a peer's close code above 4999 and echoes it, although
@@ -56,130 +81,126 @@ public:
     return next_.async_read_some(buffers, std::forward<Handler>(handler));
   }
 
+  /// Beast's writes: the handshake response and control frames.
   template <class Buffers, class Handler>
   auto async_write_some(const Buffers& buffers, Handler&& handler) {
     using signature = void(boost::system::error_code, std::size_t);
     return boost::asio::async_initiate<Handler, signature>(
-        [this](auto h, const Buffers& b) { start_write(b, std::move(h)); },
+        [this](auto h, const Buffers& b) {
+          auto n = boost::asio::buffer_size(b);
+          if (error_)
+            return complete(std::move(h), error_, n);
+          auto at = next_batch_.bytes.size();
+          for (auto piece : boost::beast::buffers_range_ref(b))
+            next_batch_.bytes.append(static_cast<const char*>(piece.data()),
+                                     piece.size());
+          note_control_frame(at, n);
+          if (backlogged())
+            waiting_.emplace_back([this, h = std::move(h), n](auto ec) mutable {
+              complete(std::move(h), ec, n);
+            });
+          else
+            complete(std::move(h), {}, n);
+          kick();
+        },
         handler, buffers);
   }
 
-  /// Sends what is pending, then tears the connection down: a Close frame
-  /// Beast wrote while `hold` was set must still reach the peer.
+  /// Sends everything queued, then tears the connection down: a Close frame
+  /// still in the batch must reach the peer first.
   template <class Handler>
   friend void async_teardown(boost::beast::role_type role, coalescing_stream& s,
                              Handler&& handler) {
-    auto pending = s.take_pending();
-    if (!pending) {
+    s.teardown_.emplace([&s, role, h = std::forward<Handler>(handler)](
+                            boost::system::error_code ec) mutable {
+      if (ec)
+        return s.complete(std::move(h), ec);
       using boost::beast::websocket::async_teardown;
-      return async_teardown(role, s.next_, std::forward<Handler>(handler));
-    }
-    auto ex = boost::asio::get_associated_executor(handler, s.get_executor());
-    boost::asio::async_write(
-        s.next_, boost::asio::buffer(*pending),
-        boost::asio::bind_executor(
-            ex, [&s, role, pending, h = std::forward<Handler>(handler)](
-                    boost::system::error_code ec, std::size_t) mutable {
-              if (ec)
-                return h(ec);
-              using boost::beast::websocket::async_teardown;
-              async_teardown(role, s.next_, std::move(h));
-            }));
+      async_teardown(role, s.next_, std::move(h));
+    });
+    s.kick();
   }
 
+  /// The blocking teardown (Beast instantiates it; the server never calls
+  /// it): what is not on the wire yet is dropped.
   friend void teardown(boost::beast::role_type role, coalescing_stream& s,
                        boost::system::error_code& ec) {
-    if (auto pending = s.take_pending()) {
-      boost::asio::write(s.next_, boost::asio::buffer(*pending), ec);
-      if (ec)
-        return;
-    }
     using boost::beast::websocket::teardown;
     teardown(role, s.next_, ec);
   }
 
 private:
-  using buffer_ptr = std::shared_ptr<std::string>;
+  /// A move-only step for later (Beast's handlers cannot be copied into a
+  /// std::function): a Beast write waiting for the backlog, or the teardown
+  /// waiting for the last batch.
+  class deferred {
+  public:
+    template <class F>
+    deferred(F f) : impl_(std::make_unique<model<F>>(std::move(f))) {}
+    void operator()(boost::system::error_code ec) { impl_->call(ec); }
 
-  template <class Buffers, class Handler>
-  void start_write(const Buffers& buffers, Handler handler) {
-    auto n = boost::asio::buffer_size(buffers);
-    auto ex = boost::asio::get_associated_executor(handler, get_executor());
-    if (close_code_ != 0 && n >= 4 && first_byte(buffers) == close_frame) {
-      // A server's Close frame: 2 header bytes (unmasked, at most 125
-      // payload bytes), then the code.
-      auto at = pending_.size();
-      append(buffers);
-      pending_[at + 2] = static_cast<char>(close_code_ >> 8);
-      pending_[at + 3] = static_cast<char>(close_code_ & 0xff);
-      close_code_ = 0;
-      auto all = take_pending();
-      return write_all(all, boost::asio::buffer(*all), n, std::move(handler));
-    }
-    if (hold_ && pending_.size() + n <= max_pending) {
-      append(buffers);
-      boost::asio::post(
-          ex, boost::beast::bind_front_handler(std::move(handler),
-                                               boost::system::error_code{}, n));
-      return;
-    }
-    auto pending = take_pending();
-    if (!pending)
-      return next_.async_write_some(buffers, std::move(handler));
-    // The pending bytes and these in one write.
-    write_all(pending,
-              boost::beast::buffers_cat(boost::asio::buffer(*pending), buffers),
-              n, std::move(handler));
+  private:
+    struct base {
+      virtual ~base() = default;
+      virtual void call(boost::system::error_code ec) = 0;
+    };
+    template <class F>
+    struct model : base {
+      explicit model(F fn) : f(std::move(fn)) {}
+      void call(boost::system::error_code ec) override { f(ec); }
+      F f;
+    };
+    std::unique_ptr<base> impl_;
+  };
+
+  /// Completes a Beast operation through its own executor, never inline:
+  /// Beast's initiating function must return first.
+  template <class Handler, class... Args>
+  void complete(Handler h, boost::system::error_code ec, Args... args) {
+    auto ex = boost::asio::get_associated_executor(h, get_executor());
+    boost::asio::post(ex, boost::beast::bind_front_handler(
+                              std::move(h), ec, (ec ? Args{} : args)...));
   }
 
-  /// Writes all of `buffers` (which include the bytes of `owned`) and tells
-  /// the caller of its own `n` bytes only. The completion owns the buffer,
-  /// never `this`: the stream may be gone when an aborted write completes.
-  template <class Buffers, class Handler>
-  void write_all(buffer_ptr owned, const Buffers& buffers, std::size_t n,
-                 Handler handler) {
-    auto ex = boost::asio::get_associated_executor(handler, get_executor());
-    boost::asio::async_write(
-        next_, buffers,
-        boost::asio::bind_executor(
-            ex, [owned, n, h = std::move(handler)](boost::system::error_code ec,
-                                                   std::size_t) mutable {
-              h(ec, ec ? 0 : n);
-            }));
-  }
+  /// Bytes for one gathered write: copied bytes, with large frames
+  /// referenced at their positions.
+  struct batch {
+    std::string bytes;
+    std::vector<std::pair<std::size_t, frame_ptr>> refs;
+    std::uint64_t frame_bytes = 0;
+    std::size_t ref_bytes = 0;
+    std::size_t size() const { return bytes.size() + ref_bytes; }
+    bool empty() const { return bytes.empty() && refs.empty(); }
+    void clear();
+  };
 
-  template <class Buffers>
-  void append(const Buffers& buffers) {
-    if (pending_.capacity() == 0)
-      pending_.reserve(max_pending);
-    for (auto b : boost::beast::buffers_range_ref(buffers))
-      pending_.append(static_cast<const char*>(b.data()), b.size());
+  /// A Beast write starting at `at` in the batch: a Close frame gets its
+  /// code replaced if asked, and ends the data frames.
+  void note_control_frame(std::size_t at, std::size_t n);
+  /// Beast's writes wait for the batch on the wire to finish.
+  bool backlogged() const noexcept {
+    return writing_ && next_batch_.size() > max_control_backlog;
   }
-
-  /// FIN and the Close opcode: the first byte of a Close frame.
-  static constexpr unsigned char close_frame = 0x88;
-
-  template <class Buffers>
-  static unsigned char first_byte(const Buffers& buffers) {
-    for (auto b : boost::beast::buffers_range_ref(buffers))
-      if (b.size() > 0)
-        return *static_cast<const unsigned char*>(b.data());
-    return 0;
-  }
-
-  /// Moves the pending bytes out (null when there are none).
-  buffer_ptr take_pending() {
-    if (pending_.empty())
-      return nullptr;
-    auto out = std::make_shared<std::string>(std::move(pending_));
-    pending_ = std::string{};
-    return out;
-  }
+  /// Starts a write of the queued batch when none is on the wire.
+  void kick();
+  void on_sent(boost::system::error_code ec);
+  /// Nothing left to write: a waiting teardown may go on.
+  void finish_teardown();
 
   next_layer_type next_;
-  std::string pending_;
-  bool hold_ = false;
+  batch next_batch_;
+  batch sending_;
+  std::vector<boost::asio::const_buffer> iov_;
+  bool writing_ = false;
+  /// A Close frame is queued: data frames after it are dropped.
+  bool closed_ = false;
+  boost::system::error_code error_;
   std::uint16_t close_code_ = 0;
+  /// Beast writes waiting for the backlog to shrink.
+  std::deque<deferred> waiting_;
+  std::optional<deferred> teardown_;
+  written_handler written_;
+  std::weak_ptr<void> owner_;
 };
 
 } // namespace actorexec::net

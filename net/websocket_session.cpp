@@ -22,10 +22,6 @@ using namespace std::chrono;
 
 namespace {
 
-/// Report written bytes to the actor in batches of about this size, so the
-/// hot path costs one message per many frames rather than one per frame.
-constexpr std::uint64_t report_batch_bytes = 32 * 1024;
-
 /// Close code for a binary frame (spec section 1).
 constexpr std::uint16_t close_unsupported = 1003;
 
@@ -90,6 +86,10 @@ void websocket_session::run(beast::http::request<beast::http::string_body> req,
                             upgrade_info info) {
   auto& cfg = *ctx_->cfg;
   slot_ = std::move(info.slot);
+  // From the handshake's response on, a write on the wire keeps us alive.
+  ws_.next_layer().on_written(
+      [this](auto ec, std::uint64_t n) { on_written(ec, n); },
+      weak_from_this());
   websocket::stream_base::timeout opt;
   opt.handshake_timeout = milliseconds{ctx_->handshake_timeout_ms};
   // Beast pings after half the idle time without traffic and drops the
@@ -112,8 +112,8 @@ void websocket_session::run(beast::http::request<beast::http::string_body> req,
       ws_.next_layer().replace_close_code(1002);
   });
   ws_.read_message_max(ctx_->max_message_bytes);
-  ws_.auto_fragment(false);
-  ws_.text(true);
+  // Text frames bypass Beast (see coalescing_stream), which therefore
+  // must never negotiate permessage-deflate: Beast's default leaves it off.
   ws_.async_accept(
       req, [self = shared_from_this()](auto ec) { self->on_accept(ec); });
 }
@@ -178,45 +178,20 @@ void websocket_session::on_read(boost::system::error_code ec, std::size_t) {
 void websocket_session::enqueue(std::vector<frame_ptr> frames) {
   if (closing_ || close_pending_)
     return;
-  for (auto& f : frames)
-    queue_.push_back(std::move(f));
-  if (!writing_)
-    do_write();
+  ws_.next_layer().send_text(frames);
 }
 
-void websocket_session::do_write() {
-  if (queue_.empty()) {
-    report_written(true);
-    if (close_pending_)
-      do_close();
-    return;
-  }
-  writing_ = true;
-  // More frames queued: let this one wait in the stream's buffer and go
-  // out with the next (see coalescing_stream).
-  ws_.next_layer().hold(queue_.size() > 1);
-  ws_.async_write(
-      asio::buffer(*queue_.front()),
-      [self = shared_from_this()](auto ec, auto n) { self->on_write(ec, n); });
-}
-
-void websocket_session::on_write(boost::system::error_code ec, std::size_t) {
-  writing_ = false;
+void websocket_session::on_written(boost::system::error_code ec,
+                                   std::uint64_t frame_bytes) {
   if (ec) {
-    queue_.clear();
-    return fail(ec, "write");
-  }
-  unreported_ += queue_.front()->size();
-  queue_.pop_front();
-  report_written(false);
-  do_write();
-}
-
-void websocket_session::report_written(bool force) {
-  if (unreported_ == 0 || (!force && unreported_ < report_batch_bytes))
+    fail(ec, "write");
+    // Reads may still be pending on a socket that can no longer write.
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
     return;
-  caf::anon_send(conn_, written_atom::value, unreported_);
-  unreported_ = 0;
+  }
+  if (frame_bytes > 0 && conn_)
+    caf::anon_send(conn_, written_atom::value, frame_bytes);
 }
 
 void websocket_session::start_close(std::uint16_t code, std::string reason) {
@@ -226,8 +201,8 @@ void websocket_session::start_close(std::uint16_t code, std::string reason) {
   cr.code = code;
   cr.reason = reason;
   close_pending_ = cr;
-  if (!writing_)
-    do_write();
+  // The Close frame goes into the stream's batch behind every queued frame.
+  do_close();
 }
 
 void websocket_session::do_close() {

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,10 +22,11 @@
 
 namespace actorexec::net {
 
-/// One WebSocket: the stream, its read loop and its single bounded write
-/// queue. Client frames go to the connection actor by message; the actor's
-/// frames come back through an outbox that posts to this session's strand.
-/// Nothing here touches actor state.
+/// One WebSocket: the stream, its read loop and its write side (frames go
+/// to the coalescing_stream in order, bounded by the connection's window).
+/// Client frames go to the connection actor by message; the actor's frames come
+/// back through an outbox that posts to this session's strand. Nothing here
+/// touches actor state.
 class websocket_session
     : public std::enable_shared_from_this<websocket_session> {
 public:
@@ -49,10 +49,9 @@ private:
   void on_accept(boost::system::error_code ec);
   void do_read();
   void on_read(boost::system::error_code ec, std::size_t n);
-  void do_write();
-  void on_write(boost::system::error_code ec, std::size_t n);
+  /// The stream wrote a batch holding `frame_bytes` of queued frames.
+  void on_written(boost::system::error_code ec, std::uint64_t frame_bytes);
   void do_close();
-  void report_written(bool force);
   void peer_gone(bool clean, std::uint16_t code);
   void fail(boost::system::error_code ec, const char* what);
 
@@ -64,12 +63,7 @@ private:
   std::shared_ptr<void> slot_;
   /// The connection actor (set once the handshake succeeded).
   caf::actor conn_;
-  /// Frames waiting to be written; the front one is being written.
-  std::deque<frame_ptr> queue_;
-  bool writing_ = false;
-  /// Written bytes not yet reported to the connection actor.
-  std::uint64_t unreported_ = 0;
-  /// A close we were asked to send once the queue drains.
+  /// The close we were asked to send.
   std::optional<boost::beast::websocket::close_reason> close_pending_;
   /// We sent (or are sending) a Close frame.
   bool closing_ = false;
