@@ -48,6 +48,8 @@ using clock = std::chrono::steady_clock;
 
 /// Bounds of the steps that have no scenario setting.
 constexpr auto connect_timeout = std::chrono::seconds(10);
+/// Receive buffer of every runner socket (see session_task::connect).
+constexpr int receive_buffer = 256 * 1024;
 constexpr auto close_timeout = std::chrono::seconds(5);
 /// Output kept per execute for pattern checks.
 constexpr std::size_t capture_limit = 1 << 20;
@@ -279,6 +281,14 @@ void session_task::connect() {
   auto c = std::make_shared<connection>(ph_.ioc);
   conn_ = c;
   connect_started_ = clock::now();
+  auto& sock = beast::get_lowest_layer(c->ws).socket();
+  error_code ec;
+  // Before connecting, so the window scale suits it: with megabytes unread
+  // in its kernel, a busy runner meets the server's pings late, and the
+  // server cannot tell that backlog from a dead peer.
+  sock.open(ph_.endpoint.protocol(), ec);
+  if (!ec)
+    sock.set_option(asio::socket_base::receive_buffer_size(receive_buffer), ec);
   beast::get_lowest_layer(c->ws).expires_after(connect_timeout);
   beast::get_lowest_layer(c->ws).async_connect(
       ph_.endpoint, [self = shared_from_this(), c](error_code ec) {

@@ -110,7 +110,8 @@ void coalescing_stream::kick() {
     iov_.emplace_back(base + pos, sending_.bytes.size() - pos);
   writing_ = true;
   asio::async_write(next_, iov_,
-                    [this, keep = owner_.lock()](error_code ec, std::size_t) {
+                    [this, keep = owner_.lock()](error_code ec, std::size_t n) {
+                      sent_ += n;
                       on_sent(ec);
                     });
 }

@@ -66,6 +66,9 @@ public:
   /// was queued (nothing may follow it) or a write failed.
   bool send_text(const std::vector<frame_ptr>& frames);
 
+  /// Bytes handed to the socket so far.
+  std::uint64_t bytes_sent() const noexcept { return sent_; }
+
   /// Bytes queued or on the wire.
   std::size_t backlog() const noexcept {
     return next_batch_.size() + sending_.size();
@@ -192,6 +195,7 @@ private:
   batch sending_;
   std::vector<boost::asio::const_buffer> iov_;
   bool writing_ = false;
+  std::uint64_t sent_ = 0;
   /// A Close frame is queued: data frames after it are dropped.
   bool closed_ = false;
   boost::system::error_code error_;

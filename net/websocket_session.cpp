@@ -1,5 +1,9 @@
 #include "net/websocket_session.hpp"
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+
+#include <algorithm>
 #include <chrono>
 
 #include <boost/asio/post.hpp>
@@ -73,7 +77,7 @@ std::uint16_t close_code_of(boost::system::error_code ec) {
 websocket_session::websocket_session(asio::ip::tcp::socket&& socket,
                                      std::shared_ptr<server_context> ctx)
     : ws_(std::move(socket)), ctx_(std::move(ctx)),
-      close_guard_(ws_.get_executor()) {
+      close_guard_(ws_.get_executor()), heartbeat_(ws_.get_executor()) {
   id_ = ctx_->next_connection_id++;
 }
 
@@ -92,10 +96,11 @@ void websocket_session::run(beast::http::request<beast::http::string_body> req,
       weak_from_this());
   websocket::stream_base::timeout opt;
   opt.handshake_timeout = milliseconds{ctx_->handshake_timeout_ms};
-  // Beast pings after half the idle time without traffic and drops the
-  // peer after the whole of it: interval and timeout of spec section 7.
-  opt.idle_timeout = milliseconds{cfg.heartbeat_timeout_ms};
-  opt.keep_alive_pings = true;
+  // The heartbeat is ours (see on_heartbeat): Beast's idle timer counts
+  // only what arrives, so its pings would wait behind a deep backlog while
+  // the peer is busy reading it.
+  opt.idle_timeout = websocket::stream_base::none();
+  opt.keep_alive_pings = false;
   ws_.set_option(opt);
   ws_.set_option(websocket::stream_base::decorator(
       [proto = std::move(info.subprotocol)](websocket::response_type& res) {
@@ -108,6 +113,7 @@ void websocket_session::run(beast::http::request<beast::http::string_body> req,
   // Beast echoes a peer's close code above 4999 (it accepts them); RFC 6455
   // defines none there, so such a Close is a protocol error: 1002.
   ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
+    last_heard_ = steady_clock::now();
     if (kind == websocket::frame_type::close && ws_.reason().code > 4999)
       ws_.next_layer().replace_close_code(1002);
   });
@@ -125,7 +131,68 @@ void websocket_session::on_accept(boost::system::error_code ec) {
       std::make_shared<socket_outbox>(weak_from_this(), ws_.get_executor());
   conn_ = ctx_->system->spawn(connection_actor, id_, std::move(out),
                               ctx_->supervisor, ctx_->cfg, ctx_->stats);
+  last_heard_ = last_progress_ = steady_clock::now();
+  arm_heartbeat();
   do_read();
+}
+
+void websocket_session::arm_heartbeat() {
+  auto& cfg = *ctx_->cfg;
+  // Checked twice per interval: a ping goes out at most half an interval
+  // late, a dead peer is found at most half an interval late.
+  auto tick = milliseconds{std::max<std::uint64_t>(
+      1, std::min(cfg.heartbeat_interval_ms, cfg.heartbeat_timeout_ms) / 2)};
+  heartbeat_.expires_after(tick);
+  heartbeat_.async_wait([weak = weak_from_this()](auto ec) {
+    if (auto self = weak.lock(); self && !ec)
+      self->on_heartbeat();
+  });
+}
+
+void websocket_session::note_drain_progress(steady_clock::time_point now) {
+  // Our ping waits behind everything queued before it, in our batch and in
+  // both kernels' buffers: a client busy reading a deep backlog has not
+  // seen it yet, and is not dead. Its TCP acknowledging a good amount of
+  // our output shows that. Small frames (pings, JSON pings) do not count:
+  // the kernel of a hung client acknowledges those for a long time.
+  constexpr std::uint64_t progress_bytes = 64 * 1024;
+  // Acknowledged = handed to the kernel less what it still queues.
+  int queued = 0;
+  auto fd = beast::get_lowest_layer(ws_).socket().native_handle();
+  if (::ioctl(fd, SIOCOUTQ, &queued) != 0 || queued < 0)
+    return;
+  auto sent = ws_.next_layer().bytes_sent();
+  auto acked = sent - std::min<std::uint64_t>(sent, queued);
+  if (acked >= acked_mark_ + progress_bytes) {
+    acked_mark_ = acked;
+    last_progress_ = now;
+  }
+}
+
+void websocket_session::on_heartbeat() {
+  if (gone_)
+    return;
+  auto& cfg = *ctx_->cfg;
+  auto now = steady_clock::now();
+  note_drain_progress(now);
+  auto alive_at = std::max(last_heard_, last_progress_);
+  if (now - alive_at >= milliseconds{cfg.heartbeat_timeout_ms}) {
+    ++ctx_->stats->heartbeat_timeouts_total;
+    log::info("heartbeat_timeout", {{"connection_id", id_}, {"sent", ws_.next_layer().bytes_sent()}, {"mark", acked_mark_}});
+    // The pending read fails and reports the peer gone (1006).
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+    return;
+  }
+  auto interval = milliseconds{cfg.heartbeat_interval_ms};
+  if (!closing_ && !pinging_ && now - last_heard_ >= interval &&
+      now - last_ping_ >= interval) {
+    pinging_ = true;
+    last_ping_ = now;
+    ws_.async_ping(
+        {}, [self = shared_from_this()](auto) { self->pinging_ = false; });
+  }
+  arm_heartbeat();
 }
 
 void websocket_session::do_read() {
@@ -135,6 +202,7 @@ void websocket_session::do_read() {
 }
 
 void websocket_session::on_read(boost::system::error_code ec, std::size_t) {
+  last_heard_ = steady_clock::now();
   if (ec == websocket::error::closed) {
     log::debug("ws_closed",
                {{"connection_id", id_}, {"code", ws_.reason().code}});
@@ -150,8 +218,6 @@ void websocket_session::on_read(boost::system::error_code ec, std::size_t) {
         ctx_->stats->count_close(close_code_of(ec));
       return peer_gone(true, 1002);
     }
-    if (ec == beast::error::timeout)
-      ++ctx_->stats->heartbeat_timeouts_total;
     if (!closing_)
       ctx_->stats->count_close(1006);
     fail(ec, "read");

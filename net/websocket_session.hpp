@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -52,6 +53,11 @@ private:
   /// The stream wrote a batch holding `frame_bytes` of queued frames.
   void on_written(boost::system::error_code ec, std::uint64_t frame_bytes);
   void do_close();
+  void arm_heartbeat();
+  /// Pings a quiet peer; drops one that is dead (spec section 7).
+  void on_heartbeat();
+  /// Notes that the peer's TCP acknowledged a good amount of our output.
+  void note_drain_progress(std::chrono::steady_clock::time_point now);
   void peer_gone(bool clean, std::uint16_t code);
   void fail(boost::system::error_code ec, const char* what);
 
@@ -74,6 +80,15 @@ private:
   /// the other's lock); the guard then drops the socket and frees the
   /// session's slot all the same.
   boost::asio::steady_timer close_guard_;
+  /// The heartbeat: when something last arrived, when a write last made
+  /// progress, when we last pinged.
+  boost::asio::steady_timer heartbeat_;
+  std::chrono::steady_clock::time_point last_heard_;
+  std::chrono::steady_clock::time_point last_progress_;
+  std::chrono::steady_clock::time_point last_ping_;
+  bool pinging_ = false;
+  /// The peer's acknowledged bytes when progress was last noted.
+  std::uint64_t acked_mark_ = 0;
 };
 
 } // namespace actorexec::net

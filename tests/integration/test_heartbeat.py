@@ -6,11 +6,12 @@ clients never answer, the handshake deadline."""
 
 import asyncio
 import json
+import socket
 import time
 import unittest
 
 from harness import (OP_PING, OP_PONG, OP_TEXT, RawWebSocket, ServerTestCase,
-                     async_wait_until, main, pid_alive)
+                     async_wait_until, fake_cmd, main, pid_alive)
 
 
 class WebSocketPingTest(ServerTestCase):
@@ -86,6 +87,55 @@ class WebSocketPingTest(ServerTestCase):
         c = await self.connect()
         await asyncio.sleep(1.5)  # several heartbeat timeouts long
         self.assertTrue((await c.call("ping"))["pong"])
+
+
+class BacklogTest(ServerTestCase):
+    """A ping waits behind all output queued before it: a client busy
+    reading a deep backlog answers late, yet it is alive, and its TCP
+    acknowledging our output shows it."""
+    server_args = ["--heartbeat-interval-ms", "500"]
+
+    async def test_peer_draining_a_backlog_stays_without_pongs(self):
+        raw = await RawWebSocket.open(self.server.host, self.server.port)
+        self.addCleanup(raw.abort)
+        # A small receive buffer: what the server sees acknowledged is then
+        # close to what this client has read. (With megabytes unread in its
+        # kernel once the server has sent everything, a client this slow
+        # would still meet its ping too late.)
+        raw.writer.get_extra_info("socket").setsockopt(
+            socket.SOL_SOCKET, socket.SO_RCVBUF, 128 * 1024)
+        raw.send_frame(OP_TEXT, json.dumps({
+            "jsonrpc": "2.0", "id": 1, "method": "execute",
+            "params": {"command": fake_cmd("--lines", "40000")}}).encode())
+        # About 8 MB of frames, read at most ~2 MB/s, never a pong, never a
+        # frame sent: several heartbeat timeouts (1 s) long.
+        t0 = time.monotonic()
+        lines = frames = 0
+        completed = False
+        while not completed:
+            frame = await raw.recv_frame(5.0)
+            self.assertIsNotNone(frame, f"dropped while draining, "
+                                 f"after {lines} lines")
+            frames += 1
+            if frames % 100 == 0:
+                await asyncio.sleep(0.01)
+            if frame[1] != OP_TEXT:
+                continue
+            method = json.loads(frame[2]).get("method")
+            lines += method == "process.output"
+            completed = method == "process.completed"
+        self.assertEqual(lines, 40000)
+        self.assertGreater(time.monotonic() - t0, 2.0)
+        # Kernel buffers may hold the tail of the output, so "not dropped"
+        # is the server's word: the session never detached.
+        self.assertEqual(self.server.http_json("/health")[1]
+                         ["detached_sessions"], 0, "dropped while draining")
+        # Drained and silent from now on: dead after the timeout.
+        self.assertTrue(await raw.wait_eof(5.0), "silent peer not dropped")
+        detached = await async_wait_until(
+            lambda: self.server.http_json("/health")[1]["detached_sessions"]
+            == 1, 5.0)
+        self.assertTrue(detached, "the session did not detach")
 
 
 class JsonPingTest(ServerTestCase):
