@@ -8,7 +8,7 @@ build_pkgs=(
   g++ cmake ninja-build ccache pkg-config
   libcaf-dev
   libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev
-  
+  libjemalloc-dev
 )
 # Tools used only by tests and benchmarks: a foreign WebSocket client for the
 # interoperability test, websocketd as the comparison peer, procps for ps/pgrep,
