@@ -41,6 +41,10 @@ namespace bp = boost::process::v2;
 
 namespace {
 
+/// Pipe size for `chunks` framing (Linux' default is 64 KiB): the child
+/// keeps writing while we frame and send the last read.
+constexpr int chunks_pipe_bytes = 1 << 20;
+
 /// Closes every descriptor above stderr but the launcher's own. Boost
 /// 1.81's close_all skips the gaps between whitelisted descriptors (it
 /// compares an entry with itself), so without this a child would inherit the
@@ -195,6 +199,8 @@ child_io::child_io(asio::io_context& ctx, caf::actor owner)
     : strand_(asio::make_strand(ctx)),
       owner_(std::move(owner)), out_{asio::readable_pipe{strand_},
                                      asio::readable_pipe{strand_}},
+      out_fd_{asio::posix::stream_descriptor{strand_},
+              asio::posix::stream_descriptor{strand_}},
       in_(strand_), pidfd_(strand_) {}
 
 child_spawner child_io::spawner(asio::io_context& ctx) {
@@ -260,6 +266,7 @@ std::shared_ptr<child_io> child_io::spawn(asio::io_context& ctx,
     return nullptr;
   }
   io->pid_ = proc.id();
+  io->take_output_pipes(spec.params.framing);
   // We reap through our own pidfd on the serving context.
   proc.detach();
   int fd = static_cast<int>(::syscall(SYS_pidfd_open, io->pid_, 0));
@@ -270,18 +277,55 @@ std::shared_ptr<child_io> child_io::spawn(asio::io_context& ctx,
 
 void child_io::read(protocol::stream_kind stream, std::size_t max_bytes) {
   asio::post(strand_, [self = shared_from_this(), stream, max_bytes] {
-    auto idx = static_cast<std::size_t>(stream);
-    auto& buf = self->read_buf_[idx];
-    buf.resize(max_bytes);
-    self->out_[idx].async_read_some(
-        asio::buffer(buf),
-        asio::bind_executor(
-            self->strand_, [self, stream, idx](auto ec, auto n) {
-              std::string bytes{self->read_buf_[idx].data(), n};
-              caf::anon_send(self->owner_, read_atom::value, stream,
-                             std::move(bytes), static_cast<bool>(ec));
-            }));
+    self->await_readable(stream, max_bytes);
   });
+}
+
+void child_io::await_readable(protocol::stream_kind stream,
+                              std::size_t max_bytes) {
+  auto idx = static_cast<std::size_t>(stream);
+  out_fd_[idx].async_wait(
+      asio::posix::stream_descriptor::wait_read,
+      asio::bind_executor(strand_, [self = shared_from_this(), stream,
+                                    max_bytes](boost::system::error_code ec) {
+        self->read_now(stream, max_bytes, ec);
+      }));
+}
+
+void child_io::read_now(protocol::stream_kind stream, std::size_t max_bytes,
+                        boost::system::error_code ec) {
+  // Readiness first, then a read into this I/O thread's scratch buffer: a
+  // session waiting for output holds no buffer, and what the child wrote
+  // is copied once, into a string of its exact size.
+  thread_local std::vector<char> scratch;
+  std::string bytes;
+  bool eof = static_cast<bool>(ec);
+  if (!eof) {
+    if (scratch.size() < max_bytes)
+      scratch.resize(max_bytes);
+    auto fd = out_fd_[static_cast<std::size_t>(stream)].native_handle();
+    auto n = ::read(fd, scratch.data(), max_bytes);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+      return await_readable(stream, max_bytes);
+    if (n > 0)
+      bytes.assign(scratch.data(), static_cast<std::size_t>(n));
+    eof = n <= 0;
+  }
+  caf::anon_send(owner_, read_atom::value, stream, std::move(bytes), eof);
+}
+
+void child_io::take_output_pipes(protocol::framing_mode framing) {
+  for (std::size_t i = 0; i < 2; ++i) {
+    auto fd = out_[i].release();
+    // Throughput mode: a larger pipe lets one read take more of what the
+    // child wrote (fewer messages between the I/O thread and the actors).
+    // Best effort: an unprivileged user may be over its pipe quota.
+    if (framing == protocol::framing_mode::chunks)
+      ::fcntl(fd, F_SETPIPE_SZ, chunks_pipe_bytes);
+    boost::system::error_code ec;
+    out_fd_[i].assign(fd, ec);
+    out_fd_[i].non_blocking(true, ec);
+  }
 }
 
 void child_io::write(std::string data, bool eof) {
@@ -378,8 +422,8 @@ void child_io::kill_if_alive() {
 void child_io::close_pipes() {
   asio::post(strand_, [self = shared_from_this()] {
     boost::system::error_code ignored;
-    for (auto& p : self->out_)
-      p.close(ignored);
+    for (auto& d : self->out_fd_)
+      d.close(ignored);
     self->in_.close(ignored);
   });
 }

@@ -104,13 +104,21 @@ private:
 
   void do_write();
   void on_pidfd_ready();
+  /// Moves the output pipes the child was given into descriptors we wait
+  /// on for readiness (sized for `framing`).
+  void take_output_pipes(protocol::framing_mode framing);
+  void await_readable(protocol::stream_kind stream, std::size_t max_bytes);
+  void read_now(protocol::stream_kind stream, std::size_t max_bytes,
+                boost::system::error_code ec);
 
   strand_type strand_;
   caf::actor owner_;
   pid_t pid_ = -1;
   std::atomic<bool> reaped_{false};
+  /// The child's stdout and stderr: pipes while it starts, descriptors
+  /// after (see take_output_pipes).
   std::array<boost::asio::readable_pipe, 2> out_;
-  std::array<std::vector<char>, 2> read_buf_;
+  std::array<boost::asio::posix::stream_descriptor, 2> out_fd_;
   boost::asio::writable_pipe in_;
   bool has_stdin_ = false;
   /// One `input` request: its bytes, and whether stdin closes after them.

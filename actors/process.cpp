@@ -47,7 +47,7 @@ void pump_reads(process_actor_type* self) {
   for (int idx = 0; idx < 2; ++idx) {
     if (st.eof[idx] || st.reading[idx] > 0 || st.credit == 0)
       continue;
-    auto take = std::min<std::uint64_t>(st.credit, st.cfg->read_chunk_bytes);
+    auto take = std::min<std::uint64_t>(st.credit, st.max_read);
     st.reading[idx] = take;
     st.io->read(kind_of(idx), take);
   }
@@ -318,6 +318,9 @@ bool spawn_child(process_actor_type* self, const spawn_spec& spec,
   ++st.stats->processes_total;
   ++st.stats->running_processes;
   st.stdin_closed = !spec.params.stdin_pipe;
+  st.max_read = spec.params.framing == protocol::framing_mode::chunks
+                    ? st.cfg->chunks_read_bytes
+                    : st.cfg->read_chunk_bytes;
   // An unterminated line is held back up to 1 MiB per stream before it
   // goes out in pieces: the framer's share of the memory bound.
   protocol::framer_limits limits;

@@ -43,6 +43,8 @@ struct process_state {
   std::array<std::uint64_t, 2> bytes{{0, 0}};
   /// Bytes the session allows us to read and hand over.
   std::uint64_t credit = 0;
+  /// Largest read, by framing (see settings).
+  std::uint64_t max_read = 0;
   /// The child was reaped, and how it ended (waitpid status).
   bool reaped = false;
   int wait_status = 0;

@@ -59,6 +59,8 @@ struct settings {
   std::size_t connection_window_bytes = 256 * 1024;
   /// Largest pipe read.
   std::size_t read_chunk_bytes = 64 * 1024;
+  /// Largest pipe read in `chunks` framing, whose pipes are larger.
+  std::size_t chunks_read_bytes = 256 * 1024;
   /// Environment variables never passed to children.
   std::vector<std::string> scrub_env;
   /// Accept `argv` only: `command` (a shell) is refused.

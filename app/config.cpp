@@ -215,6 +215,9 @@ const std::vector<option>& options() {
       {"replay-window-bytes", "ACTOREXEC_REPLAY_WINDOW_BYTES", nullptr,
        "262144", "written output kept for replay when the client never acks",
        uint_setting(&settings::replay_window_bytes)},
+      {"connection-window-bytes", "ACTOREXEC_CONNECTION_WINDOW_BYTES", nullptr,
+       "262144", "output bytes a session may have queued toward its socket",
+       uint_setting(&settings::connection_window_bytes)},
       {"max-message-bytes", "ACTOREXEC_MAX_MESSAGE_BYTES", nullptr, "1048576",
        "largest inbound WebSocket message (close 1009 beyond)",
        uint_field(&config::max_message_bytes)},
@@ -441,6 +444,9 @@ parse_config(int argc, const char* const* argv,
     out.actors.heartbeat_timeout_ms = 2 * out.actors.heartbeat_interval_ms;
   if (out.io_threads == 0)
     out.io_threads = 1;
+  // A session sends while it holds credit: without any, output never flows.
+  if (out.actors.connection_window_bytes == 0)
+    out.actors.connection_window_bytes = 1;
   if (out.show_help || out.show_version)
     return std::nullopt;
   if (auto err =
