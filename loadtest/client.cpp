@@ -21,16 +21,19 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/rfc7230.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
-#include <boost/beast/websocket/stream.hpp>
-#include <boost/json/monotonic_resource.hpp>
+#include <boost/beast/websocket/detail/hybi13.hpp>
+#include <boost/beast/websocket/error.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json/object.hpp>
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "loadtest/rpc_fields.hpp"
 #include "loadtest/verifier.hpp"
-#include "protocol/framer.hpp"
+#include "loadtest/ws_reader.hpp"
+#include "protocol/base64.hpp"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -55,6 +58,10 @@ constexpr auto close_timeout = std::chrono::seconds(5);
 constexpr std::size_t capture_limit = 1 << 20;
 /// Largest inbound message accepted (chunks are 64 KiB of base64 at most).
 constexpr std::size_t max_message = 16 << 20;
+/// Bytes asked of the socket per read (more when a frame needs them): many
+/// small frames per system call, yet little taken out of the kernel ahead
+/// of a slow reader.
+constexpr std::size_t read_chunk = 16 << 10;
 
 double ms_between(clock::time_point a, clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
@@ -67,27 +74,6 @@ double cpu_seconds() {
   return tv(ru.ru_utime) + tv(ru.ru_stime);
 }
 
-/// An unsigned JSON number, or empty (never throws, whatever the server sent).
-std::optional<std::uint64_t> get_u64(const json::value* v) {
-  if (v == nullptr)
-    return std::nullopt;
-  error_code ec;
-  auto n = v->to_number<std::uint64_t>(ec);
-  if (ec)
-    return std::nullopt;
-  return n;
-}
-
-std::optional<std::int64_t> get_i64(const json::value* v) {
-  if (v == nullptr)
-    return std::nullopt;
-  error_code ec;
-  auto n = v->to_number<std::int64_t>(ec);
-  if (ec)
-    return std::nullopt;
-  return n;
-}
-
 tcp::endpoint make_endpoint(const ws_url& url) {
   auto host = url.host == "localhost" ? std::string{"127.0.0.1"} : url.host;
   error_code ec;
@@ -97,15 +83,32 @@ tcp::endpoint make_endpoint(const ws_url& url) {
   return {addr, url.port};
 }
 
-/// One WebSocket; a session has a new one after each drop.
+/// One WebSocket; a session has a new one after each drop. Beast does the
+/// HTTP upgrade; after it, the runner frames and parses WebSocket itself
+/// (see ws_reader): a composed Beast read per message cost as much CPU as
+/// everything else the runner does with a frame.
 struct connection {
-  explicit connection(asio::io_context& ioc) : ws(ioc) {}
-  websocket::stream<beast::tcp_stream> ws;
-  beast::flat_buffer buf;
+  explicit connection(asio::io_context& ioc)
+      : stream(ioc), reader(max_message), close_timer(ioc) {}
+  tcp::socket& socket() { return stream.socket(); }
+
+  /// Connect and upgrade only, for their deadline; frames use the socket.
+  beast::tcp_stream stream;
+  websocket::detail::sec_ws_key_type key;
+  http::request<http::empty_body> upgrade;
+  http::response<http::string_body> upgraded;
+  beast::flat_buffer http_buf;
+  ws_reader reader;
+  /// Framed messages to send, one write at a time.
   std::deque<std::string> outq;
   bool writing = false;
   /// Close once the write queue is empty.
   bool want_close = false;
+  /// Our Close frame is queued: data frames are discarded from then on.
+  bool close_sent = false;
+  /// The peer's Close arrived; we now wait for it to end the TCP stream.
+  bool tearing_down = false;
+  asio::steady_timer close_timer;
   /// Output bytes received on this connection (for drop_after_bytes).
   std::uint64_t bytes = 0;
 };
@@ -120,7 +123,7 @@ public:
                clock::time_point t0)
       : spec(ph), url(url), endpoint(make_endpoint(url)),
         host_header(url.host + ":" + std::to_string(url.port)), rng(seed),
-        cap_timer_(ioc), t0_(t0) {
+        mask_rng(static_cast<std::uint32_t>(seed)), cap_timer_(ioc), t0_(t0) {
     result.name = ph.name;
     result.sessions_planned = ph.sessions;
     result.max_errors = ph.max_errors;
@@ -140,10 +143,6 @@ public:
         std::max(++open_connections_, result.peak_open_connections);
   }
   void connection_closed() { --open_connections_; }
-  /// Parse arena: most frames fit, so parsing allocates nothing. Safe to
-  /// share because frames are handled one at a time.
-  static constexpr std::size_t arena_size = 1 << 17;
-  std::unique_ptr<unsigned char[]> arena{new unsigned char[arena_size]};
 
   const phase_spec& spec;
   const ws_url& url;
@@ -151,6 +150,10 @@ public:
   std::string host_header;
   asio::io_context ioc;
   std::mt19937_64 rng;
+  /// Masking keys; apart from `rng` so that drops stay repeatable.
+  std::minstd_rand mask_rng;
+  /// Shared because frames are handled one at a time.
+  rpc_scanner scanner;
   phase_result result;
 
 private:
@@ -189,12 +192,18 @@ private:
   void connect();
   void on_connect(connection_ptr c, error_code ec);
   void on_handshake(connection_ptr c, error_code ec);
-  void do_read(connection_ptr c);
-  void on_read(connection_ptr c, error_code ec, std::size_t n);
-  void on_read_error(connection_ptr c, error_code ec);
+  void pump(connection_ptr c);
+  void read_more(connection_ptr c);
+  void on_socket_read(connection_ptr c, error_code ec, std::size_t n);
+  bool on_message(connection_ptr c, std::string_view payload);
+  void on_peer_close(connection_ptr c, std::uint16_t code);
+  void on_read_end(connection_ptr c, std::optional<std::uint16_t> close_code,
+                   const std::string& why);
   void send(std::string text);
+  void send_frame(connection_ptr c, ws_opcode op, std::string_view payload);
   void do_write(connection_ptr c);
   void start_close(connection_ptr c);
+  void close_done(connection_ptr c, const std::string& why);
 
   std::uint64_t send_request(request_kind kind, std::string_view method,
                              json::object params);
@@ -202,11 +211,11 @@ private:
   void send_resume();
   void handle_frame(std::string_view text);
   void handle_raw(std::size_t n);
-  void handle_event(std::string_view method, const json::object& params);
-  void handle_response(const json::object& msg);
+  void handle_event(std::string_view method, const rpc_fields& f);
+  void handle_response(const rpc_fields& f);
   void on_started();
-  void on_output(const json::object& params, bool replayed);
-  void on_completed(const json::object& params);
+  void on_output(const rpc_fields& f, bool replayed);
+  void on_completed(const rpc_fields& f);
   void maybe_drop();
   void drop_connection();
   void finish(bool ok);
@@ -281,7 +290,7 @@ void session_task::connect() {
   auto c = std::make_shared<connection>(ph_.ioc);
   conn_ = c;
   connect_started_ = clock::now();
-  auto& sock = beast::get_lowest_layer(c->ws).socket();
+  auto& sock = c->socket();
   error_code ec;
   // Before connecting, so the window scale suits it: with megabytes unread
   // in its kernel, a busy runner meets the server's pings late, and the
@@ -289,11 +298,39 @@ void session_task::connect() {
   sock.open(ph_.endpoint.protocol(), ec);
   if (!ec)
     sock.set_option(asio::socket_base::receive_buffer_size(receive_buffer), ec);
-  beast::get_lowest_layer(c->ws).expires_after(connect_timeout);
-  beast::get_lowest_layer(c->ws).async_connect(
-      ph_.endpoint, [self = shared_from_this(), c](error_code ec) {
-        self->on_connect(c, ec);
-      });
+  c->stream.expires_after(connect_timeout);
+  c->stream.async_connect(ph_.endpoint,
+                          [self = shared_from_this(), c](error_code ec) {
+                            self->on_connect(c, ec);
+                          });
+}
+
+/// The checks of Beast's own client handshake, with its error codes.
+error_code check_upgrade(const connection& c) {
+  const auto& res = c.upgraded;
+  if (res.result() != http::status::switching_protocols)
+    return websocket::error::upgrade_declined;
+  if (res.version() != 11)
+    return websocket::error::bad_http_version;
+  auto conn = res.find(http::field::connection);
+  if (conn == res.end())
+    return websocket::error::no_connection;
+  if (!http::token_list{conn->value()}.exists("upgrade"))
+    return websocket::error::no_connection_upgrade;
+  auto up = res.find(http::field::upgrade);
+  if (up == res.end())
+    return websocket::error::no_upgrade;
+  if (!http::token_list{up->value()}.exists("websocket"))
+    return websocket::error::no_upgrade_websocket;
+  auto acc = res.find(http::field::sec_websocket_accept);
+  if (acc == res.end())
+    return websocket::error::no_sec_accept;
+  websocket::detail::sec_ws_accept_type want;
+  websocket::detail::make_sec_ws_accept(
+      want, beast::string_view{c.key.data(), c.key.size()});
+  if (beast::string_view{want.data(), want.size()} != acc->value())
+    return websocket::error::bad_sec_accept;
+  return {};
 }
 
 void session_task::on_connect(connection_ptr c, error_code ec) {
@@ -303,13 +340,33 @@ void session_task::on_connect(connection_ptr c, error_code ec) {
     error("connect: " + ec.message());
     return finish(false);
   }
-  beast::get_lowest_layer(c->ws).socket().set_option(tcp::no_delay(true), ec);
-  c->ws.read_message_max(max_message);
-  c->ws.auto_fragment(false);
-  c->ws.async_handshake(ph_.host_header, ph_.url.target,
-                        [self = shared_from_this(), c](error_code ec) {
-                          self->on_handshake(c, ec);
-                        });
+  c->socket().set_option(tcp::no_delay(true), ec);
+  websocket::detail::make_sec_ws_key(c->key);
+  auto& req = c->upgrade;
+  req.method(http::verb::get);
+  req.target(ph_.url.target);
+  req.version(11);
+  req.set(http::field::host, ph_.host_header);
+  req.set(http::field::upgrade, "websocket");
+  req.set(http::field::connection, "Upgrade");
+  req.set(http::field::sec_websocket_key,
+          beast::string_view{c->key.data(), c->key.size()});
+  req.set(http::field::sec_websocket_version, "13");
+  req.set(http::field::user_agent, "actorexec-load");
+  http::async_write(c->stream, req,
+                    [self = shared_from_this(), c](error_code ec, std::size_t) {
+                      if (self->stale(c))
+                        return;
+                      if (ec)
+                        return self->on_handshake(c, ec);
+                      // Into a buffer of ours: frames right behind the 101 stay
+                      // in it.
+                      http::async_read(c->stream, c->http_buf, c->upgraded,
+                                       [self, c](error_code ec, std::size_t) {
+                                         self->on_handshake(
+                                             c, ec ? ec : check_upgrade(*c));
+                                       });
+                    });
 }
 
 void session_task::on_handshake(connection_ptr c, error_code ec) {
@@ -319,7 +376,10 @@ void session_task::on_handshake(connection_ptr c, error_code ec) {
     error("handshake: " + ec.message());
     return finish(false);
   }
-  beast::get_lowest_layer(c->ws).expires_never();
+  c->stream.expires_never();
+  auto rest = c->http_buf.cdata();
+  c->reader.append({static_cast<const char*>(rest.data()), rest.size()});
+  c->http_buf = {};
   ph_.connection_opened();
   if (first_connect_) {
     first_connect_ = false;
@@ -331,47 +391,121 @@ void session_task::on_handshake(connection_ptr c, error_code ec) {
   } else {
     send_resume();
   }
-  do_read(c);
+  pump(c);
 }
 
-void session_task::do_read(connection_ptr c) {
-  c->ws.async_read(
-      c->buf, [self = shared_from_this(), c](error_code ec, std::size_t n) {
-        self->on_read(c, ec, n);
+/// Handles the frames already buffered and reads only when no complete one
+/// is left, so a slow reader leaves the rest in the kernel as Beast did.
+/// After our Close, data frames are discarded, as Beast's close does.
+void session_task::pump(connection_ptr c) {
+  for (;;) {
+    auto ev = c->reader.next();
+    switch (ev.what) {
+    case ws_reader::kind::need_more:
+      return read_more(c);
+    case ws_reader::kind::message:
+      if (!c->close_sent && !on_message(c, ev.payload))
+        return;
+      break;
+    case ws_reader::kind::ping:
+      if (!c->close_sent)
+        send_frame(c, ws_opcode::pong, ev.payload);
+      break;
+    case ws_reader::kind::pong:
+      break;
+    case ws_reader::kind::close:
+      return on_peer_close(c, ev.close_code);
+    case ws_reader::kind::failed:
+      if (c->close_sent)
+        return close_done(c, std::string{ev.error});
+      return on_read_end(c, std::nullopt, std::string{ev.error});
+    }
+  }
+}
+
+void session_task::read_more(connection_ptr c) {
+  std::size_t n = read_chunk;
+  auto* p = c->reader.prepare(n);
+  c->socket().async_read_some(
+      asio::buffer(p, n),
+      [self = shared_from_this(), c](error_code ec, std::size_t n) {
+        self->on_socket_read(c, ec, n);
       });
 }
 
-void session_task::on_read(connection_ptr c, error_code ec, std::size_t n) {
+void session_task::on_socket_read(connection_ptr c, error_code ec,
+                                  std::size_t n) {
   if (stale(c))
     return;
-  if (ec)
-    return on_read_error(c, ec);
-  res().wire_bytes += n;
-  if (spec_.raw) {
-    handle_raw(n);
-  } else {
-    auto data = c->buf.cdata();
-    handle_frame({static_cast<const char*>(data.data()), data.size()});
+  if (c->tearing_down) {
+    // The peer's end of the stream completes the close; bytes are ignored.
+    if (ec)
+      return close_done(c, ec == asio::error::eof ? "" : ec.message());
+    return read_more(c);
   }
-  c->buf.consume(c->buf.size());
+  if (ec) {
+    if (c->close_sent)
+      return close_done(c, ec.message());
+    return on_read_end(c, std::nullopt, ec.message());
+  }
+  c->reader.commit(n);
+  pump(c);
+}
+
+/// One whole message; false when reading must pause or stop.
+bool session_task::on_message(connection_ptr c, std::string_view payload) {
+  res().wire_bytes += payload.size();
+  if (spec_.raw)
+    handle_raw(payload.size());
+  else
+    handle_frame(payload);
   // A frame may have ended the session, dropped the connection or started
   // the close handshake, which reads on its own.
   if (stale(c) || closing_)
-    return;
+    return false;
   auto delay = spec_.slow_reader_ms + read_delay_ms_;
   read_delay_ms_ = 0;
   if (delay == 0)
-    return do_read(c);
+    return true;
   read_timer_.expires_after(std::chrono::milliseconds(delay));
   read_timer_.async_wait([self = shared_from_this(), c](error_code ec) {
     if (!ec && !self->stale(c))
-      self->do_read(c);
+      self->pump(c);
   });
+  return false;
 }
 
-void session_task::on_read_error(connection_ptr c, error_code ec) {
+/// The server's Close. After ours it completes the close handshake;
+/// otherwise the connection ends here, with Close echoed as Beast does.
+void session_task::on_peer_close(connection_ptr c, std::uint16_t code) {
+  error_code ignored;
+  if (c->close_sent) {
+    c->tearing_down = true;
+    c->socket().shutdown(tcp::socket::shutdown_send, ignored);
+    return read_more(c);
+  }
+  if (!c->writing) {
+    std::string echo;
+    if (code != 0)
+      echo = {static_cast<char>(code >> 8), static_cast<char>(code & 0xFF)};
+    std::string frame;
+    append_ws_frame(frame, ws_opcode::close, echo,
+                    static_cast<std::uint32_t>(ph_.mask_rng()));
+    // Best effort and tiny: the connection ends right after.
+    asio::write(c->socket(), asio::buffer(frame), ignored);
+  }
+  on_read_end(c, code, "");
+}
+
+/// The connection ended while reading: by the server's Close
+/// (`close_code`), or lost (`why`).
+void session_task::on_read_end(connection_ptr c,
+                               std::optional<std::uint16_t> close_code,
+                               const std::string& why) {
   ph_.connection_closed();
   conn_.reset();
+  error_code ignored;
+  c->socket().close(ignored);
   if (spec_.raw) {
     // websocketd ends a connection when its child exits: that is success.
     auto now = clock::now();
@@ -382,28 +516,39 @@ void session_task::on_read_error(connection_ptr c, error_code ec) {
                          " messages, got " + std::to_string(raw_messages_));
     return finish(true);
   }
-  if (ec == websocket::error::closed)
-    ++res().close_codes[c->ws.reason().code];
+  if (close_code)
+    ++res().close_codes[*close_code];
   else
-    error("connection lost: " + ec.message());
+    error("connection lost: " + why);
   finish(false);
 }
 
 void session_task::send(std::string text) {
   if (!conn_)
     return; // between a drop and its resume: acks are re-sent later anyway
-  conn_->outq.push_back(std::move(text));
-  if (!conn_->writing)
-    do_write(conn_);
+  send_frame(conn_, ws_opcode::text, text);
+}
+
+void session_task::send_frame(connection_ptr c, ws_opcode op,
+                              std::string_view payload) {
+  std::string frame;
+  frame.reserve(payload.size() + 14);
+  append_ws_frame(frame, op, payload,
+                  static_cast<std::uint32_t>(ph_.mask_rng()));
+  c->outq.push_back(std::move(frame));
+  if (!c->writing)
+    do_write(c);
 }
 
 void session_task::do_write(connection_ptr c) {
   c->writing = true;
-  c->ws.async_write(asio::buffer(c->outq.front()),
+  asio::async_write(c->socket(), asio::buffer(c->outq.front()),
                     [self = shared_from_this(), c](error_code ec, std::size_t) {
                       c->writing = false;
                       if (self->stale(c))
                         return;
+                      if (ec && c->close_sent)
+                        return self->close_done(c, ec.message());
                       if (ec) {
                         self->error("write: " + ec.message());
                         return self->finish(false);
@@ -411,6 +556,8 @@ void session_task::do_write(connection_ptr c) {
                       c->outq.pop_front();
                       if (!c->outq.empty())
                         self->do_write(c);
+                      else if (c->close_sent)
+                        self->pump(c); // our Close is out: await theirs
                       else if (c->want_close)
                         self->start_close(c);
                     });
@@ -418,17 +565,26 @@ void session_task::do_write(connection_ptr c) {
 
 /// The clean end: a Close frame, which tells the server the session is over.
 void session_task::start_close(connection_ptr c) {
-  beast::get_lowest_layer(c->ws).expires_after(close_timeout);
-  c->ws.async_close(websocket::close_code::normal,
-                    [self = shared_from_this(), c](error_code ec) {
-                      if (self->stale(c))
-                        return;
-                      self->ph_.connection_closed();
-                      self->conn_.reset();
-                      if (ec && ec != websocket::error::closed)
-                        self->error("close: " + ec.message());
-                      self->finish(true);
-                    });
+  c->close_sent = true;
+  c->close_timer.expires_after(close_timeout);
+  c->close_timer.async_wait([self = shared_from_this(), c](error_code ec) {
+    if (!ec && !self->stale(c))
+      self->close_done(c, error_code{beast::error::timeout}.message());
+  });
+  // Status 1000, normal closure.
+  send_frame(c, ws_opcode::close, std::string_view{"\x03\xe8", 2});
+}
+
+/// The close handshake ended, cleanly when `why` is empty.
+void session_task::close_done(connection_ptr c, const std::string& why) {
+  c->close_timer.cancel();
+  ph_.connection_closed();
+  conn_.reset();
+  error_code ignored;
+  c->socket().close(ignored);
+  if (!why.empty())
+    error("close: " + why);
+  finish(true);
 }
 
 // -- session_task: protocol --------------------------------------------------
@@ -490,38 +646,34 @@ void session_task::handle_raw(std::size_t n) {
   res().bytes += n;
 }
 
+// Frames are scanned for the members used below rather than parsed into a
+// DOM: `f` lives in the phase's scanner until the next frame.
 void session_task::handle_frame(std::string_view text) {
-  error_code ec;
-  json::monotonic_resource mr{ph_.arena.get(), phase_runner::arena_size};
-  auto v = json::parse(text, ec, &mr);
-  if (ec || !v.is_object())
+  if (!ph_.scanner.scan(text))
     return error("unparsable frame");
-  const auto& msg = v.get_object();
-  auto* method = msg.if_contains("method");
-  if (method == nullptr)
-    return handle_response(msg);
-  auto* params = msg.if_contains("params");
-  if (!method->is_string() || params == nullptr || !params->is_object())
+  const auto& f = ph_.scanner.fields();
+  if (!f.method.present)
+    return handle_response(f);
+  if (!f.method.is_string || !f.params_object)
     return error("malformed notification");
-  handle_event(method->get_string(), params->get_object());
+  handle_event(f.method.text, f);
 }
 
-void session_task::handle_event(std::string_view method,
-                                const json::object& params) {
+void session_task::handle_event(std::string_view method, const rpc_fields& f) {
   if (method == "connected") {
     // Only the first one names our session; a resume's fresh connection
     // announces a throwaway session that the resume replaces.
     if (session_id_.empty()) {
-      if (auto* x = params.if_contains("session_id"); x && x->is_string())
-        session_id_ = x->get_string();
-      if (auto* x = params.if_contains("resume_token"); x && x->is_string())
-        resume_token_ = x->get_string();
+      if (f.session_id.is_string)
+        session_id_ = f.session_id.text;
+      if (f.resume_token.is_string)
+        resume_token_ = f.resume_token.text;
     }
     return;
   }
   if (method.substr(0, 8) != "process." && method != "stream.gap")
     return; // ping, server.shutdown
-  auto seq_v = get_u64(params.if_contains("seq"));
+  auto seq_v = f.seq;
   if (!seq_v)
     return error("event without seq");
   auto seq = *seq_v;
@@ -534,35 +686,32 @@ void session_task::handle_event(std::string_view method,
   if (replayed)
     ++res().replay_frames;
   if (method == "process.output") {
-    on_output(params, replayed);
+    on_output(f, replayed);
   } else if (method == "process.started") {
     on_started();
   } else if (method == "process.completed") {
-    on_completed(params);
+    on_completed(f);
   } else if (method == "stream.gap") {
     ++res().gap_events;
-    res().gap_dropped_bytes +=
-        get_u64(params.if_contains("dropped_bytes")).value_or(0);
-    res().gap_dropped_frames +=
-        get_u64(params.if_contains("dropped_frames")).value_or(0);
+    res().gap_dropped_bytes += f.dropped_bytes.value_or(0);
+    res().gap_dropped_frames += f.dropped_frames.value_or(0);
   } else if (method == "process.error") {
     error("process.error");
   }
 }
 
-void session_task::handle_response(const json::object& msg) {
+void session_task::handle_response(const rpc_fields& f) {
   std::optional<request_kind> kind;
-  if (auto id = get_u64(msg.if_contains("id"))) {
+  if (auto id = f.id) {
     auto it = pending_.find(*id);
     if (it != pending_.end()) {
       kind = it->second;
       pending_.erase(it);
     }
   }
-  if (auto* err = msg.if_contains("error")) {
-    std::int64_t code = 0;
-    if (err->is_object())
-      code = get_i64(err->get_object().if_contains("code")).value_or(0);
+  if (f.error) {
+    // Empty also when `error` is not an object.
+    std::int64_t code = f.error_code.value_or(0);
     // A CANCEL that crossed the process's own exit is expected to miss.
     if (kind == request_kind::control && code == -32002)
       return;
@@ -578,9 +727,8 @@ void session_task::handle_response(const json::object& msg) {
     return;
   ++res().resumes_ok;
   sample(&latencies::resume, ms_between(dropped_at_, clock::now()));
-  if (auto* r = msg.if_contains("result"); r && r->is_object())
-    replay_until_ =
-        get_u64(r->get_object().if_contains("last_seq")).value_or(0);
+  if (f.result_object)
+    replay_until_ = f.result_last_seq.value_or(0);
 }
 
 void session_task::on_started() {
@@ -607,18 +755,14 @@ void session_task::on_started() {
   }
 }
 
-void session_task::on_output(const json::object& params, bool replayed) {
-  auto* data_v = params.if_contains("data");
-  if (data_v == nullptr || !data_v->is_string())
+void session_task::on_output(const rpc_fields& f, bool replayed) {
+  if (!f.data.is_string)
     return error("output without data");
-  std::string_view data = data_v->get_string();
+  std::string_view data = f.data.text;
   std::string decoded;
-  if (auto* enc = params.if_contains("encoding");
-      enc && enc->is_string() && enc->get_string() == "base64") {
-    protocol::output_piece piece;
-    piece.data = std::string{data};
-    piece.base64 = true;
-    decoded = protocol::piece_bytes(piece);
+  if (f.encoding.is_string && f.encoding.text == "base64") {
+    // What protocol::piece_bytes does, without copying the text first.
+    decoded = protocol::base64_decode(data).value_or(std::string{});
     data = decoded;
   }
   auto now = clock::now();
@@ -632,8 +776,7 @@ void session_task::on_output(const json::object& params, bool replayed) {
   res().bytes += data.size();
   if (replayed)
     res().replay_bytes += data.size();
-  auto* type = params.if_contains("type");
-  bool is_stdout = type && type->is_string() && type->get_string() == "stdout";
+  bool is_stdout = f.type.is_string && f.type.text == "stdout";
   if (verifier_ && is_stdout)
     verifier_->feed(data);
   if (!spec_.expected_patterns.empty() && captured_.size() < capture_limit)
@@ -657,7 +800,7 @@ void session_task::on_output(const json::object& params, bool replayed) {
   maybe_drop();
 }
 
-void session_task::on_completed(const json::object& params) {
+void session_task::on_completed(const rpc_fields& f) {
   if (process_live_) {
     process_live_ = false;
     ph_.process_ended();
@@ -665,7 +808,7 @@ void session_task::on_completed(const json::object& params) {
   cancel_timer_.cancel();
   ++res().executes_completed;
   sample(&latencies::completion, ms_between(exec_sent_, clock::now()));
-  auto exit_code = get_i64(params.if_contains("exit_code"));
+  auto exit_code = f.exit_code;
   if (spec_.expected_exit_code && exit_code != spec_.expected_exit_code)
     expectation_failed(
         "exit code " + (exit_code ? std::to_string(*exit_code) : "null") +
@@ -711,7 +854,8 @@ void session_task::maybe_drop() {
 void session_task::drop_connection() {
   ++drops_;
   ++res().drops;
-  auto& sock = beast::get_lowest_layer(conn_->ws).socket();
+  auto& sock = conn_->socket();
+  conn_->close_timer.cancel();
   error_code ignored;
   sock.set_option(asio::socket_base::linger(true, 0), ignored);
   sock.close(ignored);
@@ -756,7 +900,8 @@ void session_task::finish(bool ok) {
   if (conn_) {
     ph_.connection_closed();
     error_code ignored;
-    beast::get_lowest_layer(conn_->ws).socket().close(ignored);
+    conn_->close_timer.cancel();
+    conn_->socket().close(ignored);
     conn_.reset();
   }
   if (ok)

@@ -1,0 +1,344 @@
+#define BOOST_TEST_MODULE loadtest_wire
+#include <boost/test/unit_test.hpp>
+
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/parse.hpp>
+
+#include "loadtest/rpc_fields.hpp"
+#include "loadtest/ws_reader.hpp"
+
+BOOST_TEST_DONT_PRINT_LOG_VALUE(std::optional<std::uint64_t>)
+BOOST_TEST_DONT_PRINT_LOG_VALUE(std::optional<std::int64_t>)
+
+using namespace actorexec::loadtest;
+using kind = ws_reader::kind;
+
+namespace {
+
+/// An unmasked server frame, with the length in the form `len_bytes`
+/// asks for (0: 7-bit, 2: 16-bit, 8: 64-bit) whatever the size.
+std::string server_frame(std::uint8_t first, std::string_view payload,
+                         int len_bytes) {
+  std::string f;
+  f.push_back(static_cast<char>(first));
+  auto len = payload.size();
+  f.push_back(static_cast<char>(len_bytes == 0   ? len
+                                : len_bytes == 2 ? 126
+                                                 : 127));
+  for (int i = len_bytes - 1; i >= 0; --i)
+    f.push_back(static_cast<char>((len >> (8 * i)) & 0xFF));
+  f.append(payload);
+  return f;
+}
+
+std::string text_frame(std::string_view payload) {
+  int len_bytes = payload.size() < 126 ? 0 : payload.size() <= 0xFFFF ? 2 : 8;
+  return server_frame(0x81, payload, len_bytes);
+}
+
+void feed(ws_reader& r, std::string_view bytes) {
+  r.append(bytes);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(ws_frames)
+
+BOOST_AUTO_TEST_CASE(all_three_length_forms) {
+  for (std::size_t size : {0u, 125u, 126u, 65535u, 65536u, 200000u}) {
+    ws_reader r{1 << 20};
+    std::string payload(size, 'a');
+    if (size > 0)
+      payload.back() = 'z';
+    feed(r, text_frame(payload));
+    auto ev = r.next();
+    BOOST_TEST_CONTEXT("size " << size) {
+      BOOST_TEST(static_cast<int>(ev.what) == static_cast<int>(kind::message));
+      BOOST_TEST(ev.payload == payload);
+      BOOST_TEST(static_cast<int>(r.next().what) ==
+                 static_cast<int>(kind::need_more));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(frames_split_at_every_byte) {
+  std::string wire = text_frame("first") + text_frame(std::string(300, 'x')) +
+                     server_frame(0x89, "hb", 0) + text_frame("last");
+  for (std::size_t cut = 0; cut <= wire.size(); ++cut) {
+    ws_reader r{1 << 20};
+    std::vector<std::string> got;
+    auto drain = [&] {
+      for (auto ev = r.next(); ev.what != kind::need_more; ev = r.next())
+        got.push_back(std::to_string(static_cast<int>(ev.what)) + ":" +
+                      std::string{ev.payload});
+    };
+    // Through prepare/commit, the way the runner reads the socket.
+    std::size_t n = cut;
+    std::memcpy(r.prepare(n), wire.data(), cut);
+    r.commit(cut);
+    drain();
+    n = wire.size() - cut;
+    std::memcpy(r.prepare(n), wire.data() + cut, wire.size() - cut);
+    r.commit(wire.size() - cut);
+    drain();
+    BOOST_TEST_CONTEXT("cut at " << cut) {
+      BOOST_REQUIRE_EQUAL(got.size(), 4u);
+      BOOST_TEST(got[0] == "1:first");
+      BOOST_TEST(got[1] == "1:" + std::string(300, 'x'));
+      BOOST_TEST(got[2] == "2:hb");
+      BOOST_TEST(got[3] == "1:last");
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(prepare_asks_for_the_rest_of_a_large_frame) {
+  ws_reader r{1 << 20};
+  auto wire = text_frame(std::string(100000, 'q'));
+  feed(r, std::string_view{wire}.substr(0, 10));
+  BOOST_TEST(static_cast<int>(r.next().what) ==
+             static_cast<int>(kind::need_more));
+  std::size_t n = 16;
+  r.prepare(n);
+  BOOST_TEST(n >= wire.size() - 10);
+}
+
+BOOST_AUTO_TEST_CASE(control_frames) {
+  ws_reader r{1 << 20};
+  feed(r, server_frame(0x89, "ping-data", 0));
+  feed(r, server_frame(0x8A, "", 0));
+  feed(r, server_frame(0x88,
+                       std::string{"\x03\xe9"
+                                   "bye",
+                                   5},
+                       0));
+  auto ping = r.next();
+  BOOST_TEST(static_cast<int>(ping.what) == static_cast<int>(kind::ping));
+  BOOST_TEST(ping.payload == "ping-data");
+  BOOST_TEST(static_cast<int>(r.next().what) == static_cast<int>(kind::pong));
+  auto close = r.next();
+  BOOST_TEST(static_cast<int>(close.what) == static_cast<int>(kind::close));
+  BOOST_TEST(close.close_code == 1001);
+}
+
+BOOST_AUTO_TEST_CASE(close_without_status_has_code_zero) {
+  ws_reader r{1 << 20};
+  feed(r, server_frame(0x88, "", 0));
+  auto close = r.next();
+  BOOST_TEST(static_cast<int>(close.what) == static_cast<int>(kind::close));
+  BOOST_TEST(close.close_code == 0);
+}
+
+BOOST_AUTO_TEST_CASE(fragmented_message_with_ping_between) {
+  ws_reader r{1 << 20};
+  feed(r, server_frame(0x01, "hel", 0));
+  feed(r, server_frame(0x89, "p", 0));
+  feed(r, server_frame(0x00, "lo ", 0));
+  feed(r, server_frame(0x80, "world", 0));
+  BOOST_TEST(static_cast<int>(r.next().what) == static_cast<int>(kind::ping));
+  auto ev = r.next();
+  BOOST_TEST(static_cast<int>(ev.what) == static_cast<int>(kind::message));
+  BOOST_TEST(ev.payload == "hello world");
+}
+
+BOOST_AUTO_TEST_CASE(protocol_violations_fail) {
+  std::vector<std::string> bad = {
+      std::string{"\x81\x85"
+                  "abcd"
+                  "hello",
+                  11},                              // masked
+      server_frame(0xC1, "x", 0),                   // RSV1 (no deflate offered)
+      server_frame(0x83, "x", 0),                   // reserved opcode
+      server_frame(0x80, "x", 0),                   // stray continuation
+      server_frame(0x09, "x", 0),                   // fragmented ping
+      server_frame(0x89, std::string(126, 'p'), 2), // control frame too long
+      server_frame(0x81, "short", 2),               // non-minimal length
+      server_frame(0x88, "x", 0),                   // one-byte close payload
+      server_frame(0x01, "a", 0) +
+          server_frame(0x81, "b", 0), // no continuation
+  };
+  for (std::size_t i = 0; i < bad.size(); ++i) {
+    ws_reader r{1 << 20};
+    feed(r, bad[i]);
+    auto ev = r.next();
+    if (ev.what != kind::failed) // the unfinished message's first fragment
+      ev = r.next();
+    BOOST_TEST_CONTEXT("case " << i) {
+      BOOST_TEST(static_cast<int>(ev.what) == static_cast<int>(kind::failed));
+      BOOST_TEST(!ev.error.empty());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(message_size_limit) {
+  ws_reader r{100};
+  feed(r, text_frame(std::string(100, 'a')));
+  BOOST_TEST(static_cast<int>(r.next().what) ==
+             static_cast<int>(kind::message));
+  // Checked from the header, before the payload arrives.
+  feed(r, text_frame(std::string(101, 'a')).substr(0, 4));
+  BOOST_TEST(static_cast<int>(r.next().what) == static_cast<int>(kind::failed));
+  ws_reader f{100};
+  feed(f, server_frame(0x01, std::string(60, 'a'), 0));
+  feed(f, server_frame(0x80, std::string(60, 'a'), 0));
+  BOOST_TEST(static_cast<int>(f.next().what) == static_cast<int>(kind::failed));
+}
+
+BOOST_AUTO_TEST_CASE(client_frames_are_masked) {
+  for (std::size_t size : {5u, 126u, 70000u}) {
+    std::string payload(size, 'm');
+    std::string out;
+    append_ws_frame(out, ws_opcode::text, payload, 0x01020304);
+    auto len_bytes = size < 126 ? 0 : size <= 0xFFFF ? 2 : 8;
+    BOOST_REQUIRE_EQUAL(out.size(), 2 + len_bytes + 4 + size);
+    BOOST_TEST(static_cast<unsigned char>(out[0]) == 0x81);
+    BOOST_TEST((static_cast<unsigned char>(out[1]) & 0x80) == 0x80);
+    std::size_t len = static_cast<unsigned char>(out[1]) & 0x7F;
+    if (len_bytes > 0) {
+      len = 0;
+      for (int i = 0; i < len_bytes; ++i)
+        len = (len << 8) | static_cast<unsigned char>(out[2 + i]);
+    }
+    BOOST_TEST(len == size);
+    const char* key = out.data() + 2 + len_bytes;
+    BOOST_TEST(std::string(key, 4) == std::string("\x01\x02\x03\x04", 4));
+    std::string unmasked;
+    for (std::size_t i = 0; i < size; ++i)
+      unmasked.push_back(out[6 + len_bytes + i] ^ key[i % 4]);
+    BOOST_TEST(unmasked == payload);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(rpc_scan)
+
+BOOST_AUTO_TEST_CASE(output_notification) {
+  rpc_scanner s;
+  BOOST_REQUIRE(s.scan(
+      R"({"jsonrpc":"2.0","method":"process.output",)"
+      R"("params":{"seq":42,"type":"stdout",)"
+      R"("data":"a\"b\\c\n\u00e9\ud83d\ude00","extra":[1,{"seq":9}]}})"));
+  const auto& f = s.fields();
+  BOOST_TEST(f.method.is_string);
+  BOOST_TEST(f.method.text == "process.output");
+  BOOST_TEST(f.params_object);
+  BOOST_TEST(f.seq == 42u);
+  BOOST_TEST(f.type.text == "stdout");
+  BOOST_TEST(f.data.is_string);
+  BOOST_TEST(f.data.text == "a\"b\\c\n\xc3\xa9\xf0\x9f\x98\x80");
+  BOOST_TEST(!f.encoding.present);
+  BOOST_TEST(!f.id.has_value());
+  BOOST_TEST(!f.error);
+}
+
+BOOST_AUTO_TEST_CASE(members_in_any_order_and_nested_lookalikes_ignored) {
+  rpc_scanner s;
+  BOOST_REQUIRE(s.scan(R"({"params":{"x":{"seq":1,"data":"no"},"seq":7},)"
+                       R"("other":{"method":"nope"},"method":"stream.gap"})"));
+  const auto& f = s.fields();
+  BOOST_TEST(f.method.text == "stream.gap");
+  BOOST_TEST(f.seq == 7u);
+  BOOST_TEST(!f.data.present);
+}
+
+BOOST_AUTO_TEST_CASE(numbers_follow_to_number) {
+  rpc_scanner s;
+  BOOST_REQUIRE(s.scan(R"({"method":"m","params":{"seq":3.0,)"
+                       R"("dropped_bytes":-1,"dropped_frames":1.5,)"
+                       R"("exit_code":-9}})"));
+  const auto& f = s.fields();
+  BOOST_TEST(f.seq == 3u);
+  BOOST_TEST(!f.dropped_bytes.has_value());
+  BOOST_TEST(!f.dropped_frames.has_value());
+  BOOST_TEST(f.exit_code == -9);
+  BOOST_REQUIRE(
+      s.scan(R"({"method":"m","params":{"seq":"3","exit_code":null}})"));
+  BOOST_TEST(!s.fields().seq.has_value());
+  BOOST_TEST(!s.fields().exit_code.has_value());
+  BOOST_REQUIRE(
+      s.scan(R"({"method":"m","params":{"seq":18446744073709551615}})"));
+  BOOST_TEST(s.fields().seq == 18446744073709551615ull);
+}
+
+BOOST_AUTO_TEST_CASE(wrong_types_are_present_but_not_strings) {
+  rpc_scanner s;
+  BOOST_REQUIRE(s.scan(R"({"method":5,"params":[]})"));
+  BOOST_TEST(s.fields().method.present);
+  BOOST_TEST(!s.fields().method.is_string);
+  BOOST_TEST(s.fields().params);
+  BOOST_TEST(!s.fields().params_object);
+  BOOST_REQUIRE(
+      s.scan(R"({"method":"process.output","params":{"data":{"a":1}}})"));
+  BOOST_TEST(s.fields().data.present);
+  BOOST_TEST(!s.fields().data.is_string);
+}
+
+BOOST_AUTO_TEST_CASE(responses) {
+  rpc_scanner s;
+  BOOST_REQUIRE(s.scan(R"({"jsonrpc":"2.0","id":3,"result":{"last_seq":17}})"));
+  BOOST_TEST(!s.fields().method.present);
+  BOOST_TEST(s.fields().id == 3u);
+  BOOST_TEST(!s.fields().error);
+  BOOST_TEST(s.fields().result_object);
+  BOOST_TEST(s.fields().result_last_seq == 17u);
+  BOOST_REQUIRE(s.scan(R"({"id":4,"error":{"message":"x","code":-32002}})"));
+  BOOST_TEST(s.fields().error);
+  BOOST_TEST(s.fields().error_code == -32002);
+  BOOST_TEST(!s.fields().result_object);
+  BOOST_REQUIRE(s.scan(R"({"id":4,"error":"oops","result":7})"));
+  BOOST_TEST(s.fields().error);
+  BOOST_TEST(!s.fields().error_code.has_value());
+  BOOST_TEST(!s.fields().result_object);
+}
+
+BOOST_AUTO_TEST_CASE(last_duplicate_wins_and_nothing_leaks_between_frames) {
+  rpc_scanner s;
+  BOOST_REQUIRE(s.scan(R"({"method":"a","params":{"seq":1,"data":"x"},)"
+                       R"("params":{"seq":2},"method":"b"})"));
+  BOOST_TEST(s.fields().method.text == "b");
+  BOOST_TEST(s.fields().seq == 2u);
+  BOOST_TEST(!s.fields().data.present);
+  BOOST_REQUIRE(s.scan(R"({"id":1})"));
+  BOOST_TEST(!s.fields().method.present);
+  BOOST_TEST(!s.fields().seq.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(accepts_and_rejects_what_json_parse_does) {
+  std::vector<std::string> cases = {
+      "{}",
+      " {} ",
+      "{}\n",
+      "{} x",
+      "{}{}",
+      "[]",
+      "3",
+      "\"s\"",
+      "",
+      "{",
+      R"({"a":1,})",
+      "{/*c*/}",
+      R"({"a":"\xff"})",
+      "{\"a\":\"\xc3\xa9\"}",
+      R"({"a":01})",
+      R"({"a":1e400})",
+      R"({"a":"\u12"})",
+      "nul",
+      std::string(40, '[') + std::string(40, ']'),
+      "{\"a\":" + std::string(31, '[') + std::string(31, ']') + "}",
+  };
+  rpc_scanner s;
+  for (const auto& text : cases) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(text, ec);
+    bool dom_ok = !ec && v.is_object();
+    BOOST_TEST_CONTEXT("text " << text) {
+      BOOST_TEST(s.scan(text) == dom_ok);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
