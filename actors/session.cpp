@@ -34,6 +34,10 @@ void end_session(session_actor_type* self, std::uint64_t grace_ms,
                  const char* why);
 
 frame_ptr make_frame(std::string text) {
+  // Retained frames are most of a busy session's memory: no slack (an
+  // output frame is reserved generously while it is encoded).
+  if (text.capacity() - text.size() > 32)
+    text.shrink_to_fit();
   return std::make_shared<const std::string>(std::move(text));
 }
 
@@ -93,9 +97,9 @@ std::string encode_event(const session_state& st, const retained_event& ev,
     return protocol::encode_process_event("process.canceled", "canceled",
                                           st.pid, st.pid, seq);
   case event_kind::completed:
-    return protocol::encode_completed(*ev.completion, seq);
+    return protocol::encode_completed(*ev.detail->completion, seq);
   default:
-    return protocol::encode_process_error(ev.error, seq);
+    return protocol::encode_process_error(ev.detail->error, seq);
   }
 }
 
@@ -457,7 +461,8 @@ void on_done(session_actor_type* self, protocol::completion& c) {
                                                      : kind::failed);
   retained_event ev;
   ev.kind = event_kind::completed;
-  ev.completion = st.last_completion;
+  ev.detail = std::make_shared<const event_detail>(
+      event_detail{st.last_completion, {}});
   push_event(self, std::move(ev));
   pump(self);
   if (st.draining)
@@ -722,7 +727,9 @@ caf::behavior session_actor(session_actor_type* self, std::string id,
       if (st.process_state != "exited" && st.pid != 0) {
         retained_event err;
         err.kind = event_kind::error;
-        err.error = "process supervision failed: " + caf::to_string(msg.reason);
+        err.detail = std::make_shared<const event_detail>(
+            event_detail{nullptr, "process supervision failed: " +
+                                      caf::to_string(msg.reason)});
         push_event(self, std::move(err));
         protocol::completion c;
         c.status = "failed";

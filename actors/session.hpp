@@ -35,17 +35,24 @@ enum class event_kind {
   error
 };
 
+/// The details of the rare events (`completed`, `error`), kept out of line:
+/// a session retains up to a thousand events, nearly all of them output.
+struct event_detail {
+  std::shared_ptr<const protocol::completion> completion;
+  std::string error;
+};
+
 /// One event of the session's log, from production until acknowledged.
 struct retained_event {
   event_kind kind = event_kind::output;
   protocol::stream_kind stream = protocol::stream_kind::out;
-  /// `output`: the payload. `gap`: dropped bytes in `gap_bytes`.
+  /// `gap`: dropped frames (and dropped bytes in `gap_bytes`).
+  std::uint32_t gap_frames = 0;
+  /// `output`: the payload, emptied once encoded.
   protocol::output_piece piece;
   std::uint64_t gap_bytes = 0;
-  std::uint64_t gap_frames = 0;
   /// `completed` and `error` details.
-  std::shared_ptr<const protocol::completion> completion;
-  std::string error;
+  std::shared_ptr<const event_detail> detail;
   /// Child output bytes this event carries (what the buffer bound counts).
   std::uint64_t raw_size = 0;
   /// Child output bytes of the session up to and including this event.
