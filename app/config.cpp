@@ -226,6 +226,10 @@ const std::vector<option>& options() {
        uint_field(&config::handshake_timeout_ms)},
       {"io-threads", "ACTOREXEC_IO_THREADS", nullptr, "1",
        "threads running socket and pipe I/O", uint_field(&config::io_threads)},
+      {"worker-threads", "ACTOREXEC_WORKER_THREADS", nullptr, "0",
+       "threads running the actors (0: CAF's default, the larger of 4 and "
+       "the number of cores)",
+       uint_field(&config::worker_threads)},
       {"auth-token-file", "ACTOREXEC_AUTH_TOKEN_FILE", nullptr, "(none)",
        "file holding the bearer token required on the upgrade; or put the "
        "token itself in ACTOREXEC_AUTH_TOKEN",

@@ -17,6 +17,8 @@ struct config {
   std::string log_level = "info";
   /// Threads running Asio (sockets, pipes); CAF has its own workers.
   std::size_t io_threads = 1;
+  /// CAF scheduler threads; 0 keeps CAF's default.
+  std::size_t worker_threads = 0;
   std::uint64_t max_message_bytes = 1 << 20;
   std::uint64_t handshake_timeout_ms = 10000;
   /// Bearer token required on the upgrade; empty: none. Loaded from

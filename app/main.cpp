@@ -119,6 +119,8 @@ int run(const app::config& cfg) {
   auto settings_ptr = std::make_shared<const settings>(cfg.actors);
   auto stats = std::make_shared<server_stats>();
   caf::actor_system_config sys_cfg;
+  if (cfg.worker_threads > 0)
+    sys_cfg.set("scheduler.max-threads", cfg.worker_threads);
   caf::actor_system sys{sys_cfg};
   io_context ioc{static_cast<int>(cfg.io_threads)};
   auto ctx = std::make_shared<net::server_context>();

@@ -206,5 +206,23 @@ class ChunksFramingTest(ServerTestCase):
         self.assertEqual(len(run.outputs()), -(-n // 100))
 
 
+class TightWindowTest(ServerTestCase):
+    """The smallest window toward the socket (0 counts as 1 byte: every
+    frame waits for the one before to be written; taken literally, nothing
+    would ever be sent) and a single actor thread: output still arrives
+    complete and in order, in both framings."""
+    server_args = ["--connection-window-bytes", "0", "--worker-threads", "1"]
+
+    async def test_output_complete_with_the_smallest_window(self):
+        c = await self.connect()
+        run = await c.run({"command": fake_cmd("--lines", 3000)})
+        self.assertCompleted(run)
+        self.assertEqual(run.lines(), numbered_lines(3000))
+        chunks = await c.run({"command": fake_cmd("--lines", 3000),
+                              "framing": "chunks"})
+        self.assertCompleted(chunks)
+        self.assertEqual(chunks.output(), b"".join(numbered_lines(3000)))
+
+
 if __name__ == "__main__":
     main()
