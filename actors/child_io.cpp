@@ -41,6 +41,11 @@ namespace bp = boost::process::v2;
 
 namespace {
 
+/// `chunks` framing batches reads of a stream in full flow: a read that
+/// follows one with data within `batch_window` waits `batch_delay` first.
+constexpr auto batch_window = std::chrono::milliseconds{2};
+constexpr auto batch_delay = std::chrono::microseconds{500};
+
 /// Pipe size for `chunks` framing (Linux' default is 64 KiB): the child
 /// keeps writing while we frame and send the last read.
 constexpr int chunks_pipe_bytes = 1 << 20;
@@ -201,6 +206,8 @@ child_io::child_io(asio::io_context& ctx, caf::actor owner)
                                      asio::readable_pipe{strand_}},
       out_fd_{asio::posix::stream_descriptor{strand_},
               asio::posix::stream_descriptor{strand_}},
+      batch_{read_batch{asio::steady_timer{strand_}, {}},
+             read_batch{asio::steady_timer{strand_}, {}}},
       in_(strand_), pidfd_(strand_) {}
 
 child_spawner child_io::spawner(asio::io_context& ctx) {
@@ -277,7 +284,18 @@ std::shared_ptr<child_io> child_io::spawn(asio::io_context& ctx,
 
 void child_io::read(protocol::stream_kind stream, std::size_t max_bytes) {
   asio::post(strand_, [self = shared_from_this(), stream, max_bytes] {
-    self->await_readable(stream, max_bytes);
+    auto idx = static_cast<std::size_t>(stream);
+    auto& batch = self->batch_[idx];
+    if (!self->batch_reads_ ||
+        std::chrono::steady_clock::now() - batch.last_data > batch_window)
+      return self->await_readable(stream, max_bytes);
+    // A stream in full flow: let the child's writes gather in the pipe
+    // for a moment, so one read takes many of them.
+    batch.timer.expires_after(batch_delay);
+    batch.timer.async_wait(
+        asio::bind_executor(self->strand_, [self, stream, max_bytes](auto) {
+          self->await_readable(stream, max_bytes);
+        }));
   });
 }
 
@@ -307,14 +325,18 @@ void child_io::read_now(protocol::stream_kind stream, std::size_t max_bytes,
     auto n = ::read(fd, scratch.data(), max_bytes);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
       return await_readable(stream, max_bytes);
-    if (n > 0)
+    if (n > 0) {
       bytes.assign(scratch.data(), static_cast<std::size_t>(n));
+      batch_[static_cast<std::size_t>(stream)].last_data =
+          std::chrono::steady_clock::now();
+    }
     eof = n <= 0;
   }
   caf::anon_send(owner_, read_atom::value, stream, std::move(bytes), eof);
 }
 
 void child_io::take_output_pipes(protocol::framing_mode framing) {
+  batch_reads_ = framing == protocol::framing_mode::chunks;
   for (std::size_t i = 0; i < 2; ++i) {
     auto fd = out_[i].release();
     // Throughput mode: a larger pipe lets one read take more of what the
@@ -424,6 +446,8 @@ void child_io::close_pipes() {
     boost::system::error_code ignored;
     for (auto& d : self->out_fd_)
       d.close(ignored);
+    for (auto& b : self->batch_)
+      b.timer.cancel();
     self->in_.close(ignored);
   });
 }

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <deque>
 #include <functional>
@@ -14,6 +15,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/readable_pipe.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/writable_pipe.hpp>
 #include <boost/system/error_code.hpp>
@@ -119,6 +121,14 @@ private:
   /// after (see take_output_pipes).
   std::array<boost::asio::readable_pipe, 2> out_;
   std::array<boost::asio::posix::stream_descriptor, 2> out_fd_;
+  /// Read batching of `chunks` framing, per stream: when the last read
+  /// brought data, and the timer that delays the next one.
+  struct read_batch {
+    boost::asio::steady_timer timer;
+    std::chrono::steady_clock::time_point last_data;
+  };
+  std::array<read_batch, 2> batch_;
+  bool batch_reads_ = false;
   boost::asio::writable_pipe in_;
   bool has_stdin_ = false;
   /// One `input` request: its bytes, and whether stdin closes after them.
