@@ -178,7 +178,10 @@ void websocket_session::on_heartbeat() {
   auto alive_at = std::max(last_heard_, last_progress_);
   if (now - alive_at >= milliseconds{cfg.heartbeat_timeout_ms}) {
     ++ctx_->stats->heartbeat_timeouts_total;
-    log::info("heartbeat_timeout", {{"connection_id", id_}, {"sent", ws_.next_layer().bytes_sent()}, {"mark", acked_mark_}});
+    log::info("heartbeat_timeout",
+              {{"connection_id", id_},
+               {"bytes_sent", ws_.next_layer().bytes_sent()},
+               {"bytes_acked", acked_mark_}});
     // The pending read fails and reports the peer gone (1006).
     boost::system::error_code ignored;
     beast::get_lowest_layer(ws_).socket().close(ignored);
