@@ -69,11 +69,6 @@ public:
   /// Bytes handed to the socket so far.
   std::uint64_t bytes_sent() const noexcept { return sent_; }
 
-  /// Bytes queued or on the wire.
-  std::size_t backlog() const noexcept {
-    return next_batch_.size() + sending_.size();
-  }
-
   /// The next Close frame written carries `code` instead of its own. Beast
   /// 1.81 accepts a peer's close code above 4999 and echoes it, although
   /// RFC 6455 defines none there; the answer must be 1002.
