@@ -88,7 +88,6 @@ websocket_session::~websocket_session() {
 
 void websocket_session::run(beast::http::request<beast::http::string_body> req,
                             upgrade_info info) {
-  auto& cfg = *ctx_->cfg;
   slot_ = std::move(info.slot);
   // From the handshake's response on, a write on the wire keeps us alive.
   ws_.next_layer().on_written(
