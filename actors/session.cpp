@@ -34,10 +34,6 @@ void end_session(session_actor_type* self, std::uint64_t grace_ms,
                  const char* why);
 
 frame_ptr make_frame(std::string text) {
-  // Retained frames are most of a busy session's memory: no slack (an
-  // output frame is reserved generously while it is encoded).
-  if (text.capacity() - text.size() > 32)
-    text.shrink_to_fit();
   return std::make_shared<const std::string>(std::move(text));
 }
 
@@ -79,8 +75,6 @@ std::string iso_now() {
 std::string encode_event(const session_state& st, const retained_event& ev,
                          std::uint64_t seq) {
   switch (ev.kind) {
-  case event_kind::output:
-    return protocol::encode_output(ev.stream, ev.piece, seq);
   case event_kind::gap:
     return protocol::encode_stream_gap(ev.stream, ev.gap_bytes, ev.gap_frames,
                                        seq);
@@ -103,29 +97,37 @@ std::string encode_event(const session_state& st, const retained_event& ev,
   }
 }
 
-/// Hands unsent events to the connection while credit lasts, encoding each
-/// one (and fixing its `seq`) the first time it leaves.
+/// Encodes the oldest unsent event, fixing its `seq`, and moves it to the
+/// sent part of the log.
+std::string send_next_unsent(session_state& st) {
+  auto sent = st.events.send_unsent(
+      ++st.last_seq, [&st](const retained_event& ev, std::uint64_t seq) {
+        return encode_event(st, ev, seq);
+      });
+  if (sent.output) {
+    ++st.stats->output_frames_total;
+    if (sent.stream == stream_kind::err)
+      ++st.stats->stderr_frames_total;
+  }
+  return std::move(sent.frame);
+}
+
+/// Hands events to the connection while credit lasts: first what a
+/// previous connection was handed (encoded again), then unsent events.
 void pump(session_actor_type* self) {
   auto& st = self->state;
-  if (!st.conn || st.send_idx >= st.events.size() || st.conn_credit <= 0)
+  auto pending = [&st] {
+    return !st.events.caught_up() || st.events.has_unsent();
+  };
+  if (!st.conn || !pending() || st.conn_credit <= 0)
     return;
   frame_batch batch;
   batch.credited = true;
-  while (st.send_idx < st.events.size() && st.conn_credit > 0) {
-    auto& ev = st.events[st.send_idx++];
-    if (!ev.frame) {
-      ev.seq = ++st.last_seq;
-      ev.frame = make_frame(encode_event(st, ev, ev.seq));
-      // The frame is what stays; the raw payload would double the memory.
-      std::string{}.swap(ev.piece.data);
-      if (ev.kind == event_kind::output) {
-        ++st.stats->output_frames_total;
-        if (ev.stream == stream_kind::err)
-          ++st.stats->stderr_frames_total;
-      }
-    }
-    st.conn_credit -= static_cast<std::int64_t>(ev.frame->size());
-    batch.frames.push_back(ev.frame);
+  while (pending() && st.conn_credit > 0) {
+    auto text =
+        st.events.caught_up() ? send_next_unsent(st) : st.events.resend();
+    st.conn_credit -= static_cast<std::int64_t>(text.size());
+    batch.frames.push_back(make_frame(std::move(text)));
   }
   self->send(st.conn, frames_atom::value, std::move(batch));
 }
@@ -133,21 +135,27 @@ void pump(session_actor_type* self) {
 /// Most released events remembered for gap reports on resume.
 constexpr std::size_t released_memory = 1024;
 
-/// Removes the oldest event (acknowledged, or released from the window).
+/// Remembers the output produced up to the released event `seq`.
+void remember_released(session_state& st, std::uint64_t seq,
+                       std::uint64_t produced) {
+  if (seq != st.released_end) // not right after the last: start over
+    st.released.clear();
+  st.released.push_back(produced);
+  st.released_end = seq + 1;
+  if (st.released.size() > released_memory)
+    st.released.pop_front();
+}
+
+/// Removes the oldest sent event (acknowledged, or released from the
+/// window).
 void pop_front(session_state& st) {
-  auto& ev = st.events.front();
-  if (ev.seq > st.acked_seq) {
-    st.released.emplace_back(ev.seq, ev.cum_raw);
-    if (st.released.size() > released_memory)
-      st.released.pop_front();
-  }
-  st.buffered_bytes -= ev.raw_size;
-  if (st.written_idx > 0) {
-    st.written_window -= ev.frame ? ev.frame->size() : 0;
-    --st.written_idx;
-  }
-  if (st.send_idx > 0)
-    --st.send_idx;
+  auto seq = st.events.first_seq();
+  auto front = st.events.front();
+  if (seq > st.acked_seq)
+    remember_released(st, seq, *st.events.produced_through(seq));
+  st.buffered_bytes -= front.raw_size;
+  if (st.events.written_index() > 0)
+    st.written_window -= front.frame_size;
   st.events.pop_front();
 }
 
@@ -206,7 +214,8 @@ std::uint64_t room(const session_state& st) {
     used += weight(st);
     // Without acks, written events leave as new output needs their place
     // (release_implicit): they hold no frames against the credit.
-    frames = st.events.size() - (st.explicit_ack ? 0 : st.written_idx);
+    frames =
+        st.events.size() - (st.explicit_ack ? 0 : st.events.written_index());
   }
   auto bytes = minus(st.cfg->max_buffer_bytes, used);
   auto frames_left = minus(st.cfg->max_buffer_frames, frames);
@@ -224,8 +233,8 @@ std::uint64_t room(const session_state& st) {
 void release_implicit(session_state& st) {
   if (st.explicit_ack)
     return;
-  while (st.written_idx > 0) {
-    auto size = st.events.front().frame->size();
+  while (st.events.written_index() > 0) {
+    auto size = st.events.front().frame_size;
     bool beyond_window = st.written_window - size > st.cfg->replay_window_bytes;
     if (!beyond_window && !full(st))
       break;
@@ -236,32 +245,14 @@ void release_implicit(session_state& st) {
 /// `drop_oldest`: while over the bound, the oldest unsent output is dropped
 /// and a `stream.gap` takes its place.
 void drop_oldest(session_state& st) {
-  auto i = st.send_idx;
-  while (over_bounds(st) && i < st.events.size()) {
-    auto& ev = st.events[i];
-    if (ev.kind != event_kind::output || ev.frame) {
-      ++i;
-      continue;
-    }
-    retained_event gap;
-    gap.kind = event_kind::gap;
-    gap.stream = ev.stream;
-    gap.gap_bytes = ev.raw_size;
-    gap.gap_frames = 1;
-    st.buffered_bytes -= ev.raw_size;
-    st.dropped_bytes += ev.raw_size;
-    st.stats->dropped_bytes_total += ev.raw_size;
+  while (over_bounds(st)) {
+    auto dropped = st.events.drop_oldest_unsent();
+    if (!dropped)
+      return;
+    st.buffered_bytes -= *dropped;
+    st.dropped_bytes += *dropped;
+    st.stats->dropped_bytes_total += *dropped;
     ++st.stats->dropped_frames_total;
-    // Merge with a gap right before it, so a long drop is one event.
-    if (i > st.send_idx && st.events[i - 1].kind == event_kind::gap &&
-        !st.events[i - 1].frame && st.events[i - 1].stream == ev.stream) {
-      st.events[i - 1].gap_bytes += gap.gap_bytes;
-      st.events[i - 1].gap_frames += 1;
-      st.events.erase(st.events.begin() + static_cast<std::ptrdiff_t>(i));
-    } else {
-      ev = std::move(gap);
-      ++i;
-    }
   }
 }
 
@@ -296,20 +287,10 @@ void grant_credit(session_actor_type* self) {
   self->send(st.proc, credit_atom::value, r);
 }
 
-void push_event(session_actor_type* self, retained_event ev) {
-  auto& st = self->state;
-  st.buffered_bytes += ev.raw_size;
-  st.cum_raw += ev.raw_size;
-  if (ev.kind == event_kind::output)
-    ++st.cum_events;
-  ev.cum_raw = st.cum_raw;
-  st.events.push_back(std::move(ev));
-}
-
 void push_simple(session_actor_type* self, event_kind kind) {
   retained_event ev;
   ev.kind = kind;
-  push_event(self, std::move(ev));
+  self->state.events.push_rare(std::move(ev));
   pump(self);
 }
 
@@ -318,12 +299,11 @@ void on_output(session_actor_type* self, output_batch& batch) {
   st.proc_outstanding -= std::min(st.proc_outstanding, batch.raw_bytes);
   st.stream_bytes[static_cast<int>(batch.stream)] += batch.raw_bytes;
   for (auto& piece : batch.pieces) {
-    retained_event ev;
-    ev.kind = event_kind::output;
-    ev.stream = batch.stream;
-    ev.raw_size = piece.raw_size();
-    ev.piece = std::move(piece);
-    push_event(self, std::move(ev));
+    auto raw = piece.raw_size();
+    st.buffered_bytes += raw;
+    st.cum_raw += raw;
+    ++st.cum_events;
+    st.events.push_output(batch.stream, std::move(piece));
   }
   release_implicit(st);
   if (st.policy == protocol::overflow_policy::drop_oldest)
@@ -336,13 +316,13 @@ void on_written(session_actor_type* self, std::uint64_t bytes) {
   auto& st = self->state;
   st.conn_credit += static_cast<std::int64_t>(bytes);
   st.written_carry += bytes;
-  while (st.written_idx < st.send_idx) {
-    auto size = st.events[st.written_idx].frame->size();
+  while (st.events.written_index() < st.events.send_index()) {
+    auto size = st.events.at_written().frame_size;
     if (size > st.written_carry)
       break;
     st.written_carry -= size;
     st.written_window += size;
-    ++st.written_idx;
+    st.events.advance_written();
   }
   release_implicit(st);
   pump(self);
@@ -355,8 +335,7 @@ void on_ack(session_actor_type* self, std::uint64_t seq) {
   if (seq > st.last_seq)
     seq = st.last_seq; // nobody can ack what was never sent
   st.acked_seq = std::max(st.acked_seq, seq);
-  while (!st.events.empty() && st.events.front().seq != 0 &&
-         st.events.front().seq <= st.acked_seq)
+  while (st.events.sent_count() > 0 && st.events.first_seq() <= st.acked_seq)
     pop_front(st);
   grant_credit(self);
 }
@@ -463,7 +442,7 @@ void on_done(session_actor_type* self, protocol::completion& c) {
   ev.kind = event_kind::completed;
   ev.detail = std::make_shared<const event_detail>(
       event_detail{st.last_completion, {}});
-  push_event(self, std::move(ev));
+  st.events.push_rare(std::move(ev));
   pump(self);
   if (st.draining)
     finish_drain(self);
@@ -570,7 +549,7 @@ void detach(session_actor_type* self, const char* why) {
   ++st.stats->detached_sessions;
   // Whatever was handed to the lost connection but never written must be
   // sent again to the next one.
-  st.send_idx = st.written_idx;
+  st.events.rewind_send_to_written();
   st.written_carry = 0;
   auto gen = ++st.linger_gen;
   self->delayed_send(self, milliseconds{st.cfg->session_linger_ms},
@@ -590,13 +569,10 @@ std::optional<std::uint64_t> cum_raw_at(const session_state& st,
                                         std::uint64_t seq) {
   if (seq == 0)
     return 0;
-  for (auto& r : st.released)
-    if (r.first == seq)
-      return r.second;
-  for (auto& ev : st.events)
-    if (ev.seq == seq)
-      return ev.cum_raw;
-  return std::nullopt;
+  auto first_released = st.released_end - st.released.size();
+  if (seq >= first_released && seq < st.released_end)
+    return st.released[seq - first_released];
+  return st.events.produced_through(seq);
 }
 
 /// A resume from before the oldest retained event: the events in between
@@ -604,12 +580,8 @@ std::optional<std::uint64_t> cum_raw_at(const session_state& st,
 /// the last missing event, so the client's seq stays contiguous.
 void report_resume_gap(session_actor_type* self, std::uint64_t last_seq) {
   auto& st = self->state;
-  std::uint64_t first_kept = st.last_seq + 1;
-  for (auto& ev : st.events)
-    if (ev.seq != 0) {
-      first_kept = ev.seq;
-      break;
-    }
+  std::uint64_t first_kept =
+      st.events.sent_count() > 0 ? st.events.first_seq() : st.last_seq + 1;
   if (last_seq + 1 >= first_kept)
     return;
   auto before_kept = cum_raw_at(st, first_kept - 1);
@@ -643,10 +615,9 @@ bool attach(session_actor_type* self, caf::actor& conn,
   self->monitor(conn);
   // What the client has is acknowledged; everything after it goes again.
   st.acked_seq = std::max(st.acked_seq, std::min(last_seq, st.last_seq));
-  while (!st.events.empty() && st.events.front().seq != 0 &&
-         st.events.front().seq <= st.acked_seq)
+  while (st.events.sent_count() > 0 && st.events.first_seq() <= st.acked_seq)
     pop_front(st);
-  st.send_idx = st.written_idx = 0;
+  st.events.rewind_all();
   st.written_carry = st.written_window = 0;
   st.conn_credit = static_cast<std::int64_t>(st.cfg->connection_window_bytes);
   auto proc = status_of(self).as_object()["process"];
@@ -730,7 +701,7 @@ caf::behavior session_actor(session_actor_type* self, std::string id,
         err.detail = std::make_shared<const event_detail>(
             event_detail{nullptr, "process supervision failed: " +
                                       caf::to_string(msg.reason)});
-        push_event(self, std::move(err));
+        st.events.push_rare(std::move(err));
         protocol::completion c;
         c.status = "failed";
         c.pid = c.pgid = st.pid;

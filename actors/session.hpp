@@ -14,6 +14,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/child_io.hpp"
+#include "actors/event_log.hpp"
 #include "actors/messages.hpp"
 #include "actors/server_stats.hpp"
 #include "actors/settings.hpp"
@@ -21,47 +22,6 @@
 #include "protocol/framer.hpp"
 
 namespace actorexec {
-
-/// What a retained event is; it is encoded (and given its `seq`) the first
-/// time it is sent, so events dropped before that leave no hole in `seq`.
-enum class event_kind {
-  output,
-  gap,
-  started,
-  paused,
-  resumed,
-  canceled,
-  completed,
-  error
-};
-
-/// The details of the rare events (`completed`, `error`), kept out of line:
-/// a session retains up to a thousand events, nearly all of them output.
-struct event_detail {
-  std::shared_ptr<const protocol::completion> completion;
-  std::string error;
-};
-
-/// One event of the session's log, from production until acknowledged.
-struct retained_event {
-  event_kind kind = event_kind::output;
-  protocol::stream_kind stream = protocol::stream_kind::out;
-  /// `gap`: dropped frames (and dropped bytes in `gap_bytes`).
-  std::uint32_t gap_frames = 0;
-  /// `output`: the payload, emptied once encoded.
-  protocol::output_piece piece;
-  std::uint64_t gap_bytes = 0;
-  /// `completed` and `error` details.
-  std::shared_ptr<const event_detail> detail;
-  /// Child output bytes this event carries (what the buffer bound counts).
-  std::uint64_t raw_size = 0;
-  /// Child output bytes of the session up to and including this event.
-  std::uint64_t cum_raw = 0;
-  /// Assigned on first send; 0 before.
-  std::uint64_t seq = 0;
-  /// The encoded frame, shared with the socket's write queue.
-  frame_ptr frame;
-};
 
 /// The session lifecycle (spec section 3):
 ///
@@ -105,12 +65,9 @@ struct session_state {
   std::shared_ptr<const protocol::completion> last_completion;
   std::uint64_t stream_bytes[2] = {0, 0};
   std::uint64_t dropped_bytes = 0;
-  /// The event log: [sent to the current connection | not yet sent].
-  std::deque<retained_event> events;
-  /// Events before this index were handed to the current connection.
-  std::size_t send_idx = 0;
-  /// Events before this index were written to the current socket.
-  std::size_t written_idx = 0;
+  /// The event log: [sent | not yet sent], with the send and written
+  /// cursors of the current connection.
+  event_log events;
   /// Written bytes not yet matched to a whole event.
   std::uint64_t written_carry = 0;
   /// Bytes of written events still retained (the implicit replay window).
@@ -135,9 +92,11 @@ struct session_state {
   /// Output events produced so far (with `cum_raw`, the mean event size
   /// that turns the frame bound into bytes of credit).
   std::uint64_t cum_events = 0;
-  /// (seq, cum_raw) of the latest events released without the client's
-  /// ack, so a resume from before them can say how many bytes it missed.
-  std::deque<std::pair<std::uint64_t, std::uint64_t>> released;
+  /// Child output produced up to each of the latest events released without
+  /// the client's ack (consecutive seqs ending before `released_end`), so a
+  /// resume from before them can say how many bytes it missed.
+  std::deque<std::uint64_t> released;
+  std::uint64_t released_end = 0;
   /// The server drains: end once the process is done.
   bool draining = false;
   /// When the current `execute` arrived (spawn latency).

@@ -85,4 +85,13 @@ std::optional<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
+std::size_t base64_decoded_size(std::string_view text) {
+  auto n = text.size() / 4 * 3;
+  if (!text.empty() && text.back() == '=')
+    --n;
+  if (text.size() >= 2 && text[text.size() - 2] == '=')
+    --n;
+  return n;
+}
+
 } // namespace actorexec::protocol

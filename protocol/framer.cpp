@@ -58,12 +58,7 @@ void cut_chunks(std::string_view s, std::size_t end, std::size_t max_bytes,
 std::size_t output_piece::raw_size() const {
   if (!base64)
     return data.size();
-  auto n = data.size() / 4 * 3;
-  if (!data.empty() && data.back() == '=')
-    --n;
-  if (data.size() >= 2 && data[data.size() - 2] == '=')
-    --n;
-  return n;
+  return base64_decoded_size(data);
 }
 
 std::string piece_bytes(const output_piece& piece) {
