@@ -74,6 +74,9 @@ struct server_stats {
   std::atomic<std::int64_t> active_sessions{0};
   /// Sessions alive without a connection, waiting for a resume.
   std::atomic<std::int64_t> detached_sessions{0};
+  /// Output bytes queued toward sockets beyond the sessions' guaranteed
+  /// windows (what `window_budget_bytes` bounds).
+  std::atomic<std::int64_t> borrowed_window_bytes{0};
   /// Connection actors alive (one per open WebSocket).
   std::atomic<std::int64_t> active_connections{0};
   /// Children spawned and not yet reaped.

@@ -112,21 +112,36 @@ std::string send_next_unsent(session_state& st) {
   return std::move(sent.frame);
 }
 
-/// Hands events to the connection while credit lasts: first what a
+/// The connection window has room: below the guaranteed part always (and
+/// with nothing in flight, so that output never stalls for want of a
+/// written report), beyond it while the server-wide budget lasts.
+bool may_send(const session_state& st) {
+  auto in_flight = st.window.in_flight();
+  if (in_flight >= static_cast<std::int64_t>(st.cfg->connection_window_bytes))
+    return false;
+  if (in_flight == 0 ||
+      in_flight < static_cast<std::int64_t>(st.cfg->guaranteed_window_bytes))
+    return true;
+  return st.stats->borrowed_window_bytes.load(std::memory_order_relaxed) <
+         static_cast<std::int64_t>(st.cfg->window_budget_bytes);
+}
+
+/// Hands events to the connection while its window has room: first what a
 /// previous connection was handed (encoded again), then unsent events.
 void pump(session_actor_type* self) {
   auto& st = self->state;
   auto pending = [&st] {
     return !st.events.caught_up() || st.events.has_unsent();
   };
-  if (!st.conn || !pending() || st.conn_credit <= 0)
+  if (!st.conn || !pending() || !may_send(st))
     return;
   frame_batch batch;
   batch.credited = true;
-  while (pending() && st.conn_credit > 0) {
+  while (pending() && may_send(st)) {
     auto text =
         st.events.caught_up() ? send_next_unsent(st) : st.events.resend();
-    st.conn_credit -= static_cast<std::int64_t>(text.size());
+    st.window.set(st.window.in_flight() +
+                  static_cast<std::int64_t>(text.size()));
     batch.frames.push_back(make_frame(std::move(text)));
   }
   self->send(st.conn, frames_atom::value, std::move(batch));
@@ -314,7 +329,8 @@ void on_output(session_actor_type* self, output_batch& batch) {
 
 void on_written(session_actor_type* self, std::uint64_t bytes) {
   auto& st = self->state;
-  st.conn_credit += static_cast<std::int64_t>(bytes);
+  st.window.set(std::max<std::int64_t>(
+      0, st.window.in_flight() - static_cast<std::int64_t>(bytes)));
   st.written_carry += bytes;
   while (st.events.written_index() < st.events.send_index()) {
     auto size = st.events.at_written().frame_size;
@@ -551,6 +567,7 @@ void detach(session_actor_type* self, const char* why) {
   // sent again to the next one.
   st.events.rewind_send_to_written();
   st.written_carry = 0;
+  st.window.set(0);
   auto gen = ++st.linger_gen;
   self->delayed_send(self, milliseconds{st.cfg->session_linger_ms},
                      timer_atom::value, timer_kind::linger, gen);
@@ -619,7 +636,7 @@ bool attach(session_actor_type* self, caf::actor& conn,
     pop_front(st);
   st.events.rewind_all();
   st.written_carry = st.written_window = 0;
-  st.conn_credit = static_cast<std::int64_t>(st.cfg->connection_window_bytes);
+  st.window.set(0); // what the old connection held is sent again
   auto proc = status_of(self).as_object()["process"];
   log::info("session_attach", {{"session_id", st.id}, {"last_seq", last_seq}});
   reply(self, req.id,
@@ -684,7 +701,8 @@ caf::behavior session_actor(session_actor_type* self, std::string id,
   st.spawner = std::move(spawner);
   st.cfg = std::move(cfg);
   st.stats = std::move(stats);
-  st.conn_credit = static_cast<std::int64_t>(st.cfg->connection_window_bytes);
+  st.window.init(st.stats,
+                 static_cast<std::int64_t>(st.cfg->guaranteed_window_bytes));
   ++st.stats->active_sessions;
   ++st.stats->sessions_total;
   self->monitor(st.conn);

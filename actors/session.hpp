@@ -23,6 +23,38 @@
 
 namespace actorexec {
 
+/// Encoded bytes a session handed to its connection and that are not yet
+/// written, and the part of them beyond the guaranteed window, borrowed from
+/// the server-wide budget. The borrowed bytes go back when the window is
+/// destroyed, however the session ends.
+class output_window {
+public:
+  output_window() = default;
+  output_window(const output_window&) = delete;
+  output_window& operator=(const output_window&) = delete;
+  ~output_window() { set(0); }
+
+  void init(std::shared_ptr<server_stats> stats, std::int64_t guaranteed) {
+    stats_ = std::move(stats);
+    guaranteed_ = guaranteed;
+  }
+  std::int64_t in_flight() const noexcept { return in_flight_; }
+  void set(std::int64_t in_flight) {
+    auto delta = borrowed(in_flight) - borrowed(in_flight_);
+    if (stats_ && delta != 0)
+      stats_->borrowed_window_bytes += delta;
+    in_flight_ = in_flight;
+  }
+
+private:
+  std::int64_t borrowed(std::int64_t n) const noexcept {
+    return n > guaranteed_ ? n - guaranteed_ : 0;
+  }
+  std::shared_ptr<server_stats> stats_;
+  std::int64_t guaranteed_ = 0;
+  std::int64_t in_flight_ = 0;
+};
+
 /// The session lifecycle (spec section 3):
 ///
 ///              connect
@@ -74,8 +106,8 @@ struct session_state {
   std::uint64_t written_window = 0;
   /// Raw output bytes retained.
   std::uint64_t buffered_bytes = 0;
-  /// Credit toward the connection, in encoded bytes.
-  std::int64_t conn_credit = 0;
+  /// Encoded bytes handed to the connection and not yet written.
+  output_window window;
   /// Credit granted to the process and not yet used.
   std::uint64_t proc_outstanding = 0;
   /// Last `seq` assigned, and the highest the client acknowledged.

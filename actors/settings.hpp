@@ -55,8 +55,13 @@ struct settings {
   std::size_t max_buffer_frames = 1000;
   /// Written output kept for replay when the client never acks.
   std::size_t replay_window_bytes = 256 * 1024;
-  /// Bytes of events a session may have queued toward its socket.
+  /// Bytes of events a session may have queued toward its socket: the
+  /// first `guaranteed_window_bytes` always, the rest while the server-wide
+  /// `window_budget_bytes` lasts (output waits in the pipes, not in memory,
+  /// when many sessions outrun their clients).
   std::size_t connection_window_bytes = 256 * 1024;
+  std::size_t guaranteed_window_bytes = 16 * 1024;
+  std::size_t window_budget_bytes = 4 << 20;
   /// Largest pipe read.
   std::size_t read_chunk_bytes = 64 * 1024;
   /// Largest pipe read in `chunks` framing, whose pipes are larger.

@@ -219,6 +219,10 @@ void render_output(std::string& out, const server_stats& s) {
          "Time children's pipes went unread because a client was behind."}
       .sample(static_cast<double>(s.backpressure_blocked_ns_total.load()) /
               1e9);
+  family{out, "actorexec_window_borrowed_bytes", "gauge",
+         "Output queued toward sockets beyond the sessions' guaranteed "
+         "windows (bounded by window_budget_bytes)."}
+      .sample(get(s.borrowed_window_bytes));
 }
 
 void render_process(std::string& out, const process_sample& p) {

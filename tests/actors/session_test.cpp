@@ -219,6 +219,41 @@ BOOST_AUTO_TEST_CASE(block_policy_bounds_retention_and_stops_the_child) {
   BOOST_TEST(child().reading[0] > 0u);
 }
 
+BOOST_AUTO_TEST_CASE(connection_window_borrows_from_the_server_wide_budget) {
+  conf->connection_window_bytes = 2048;
+  conf->guaranteed_window_bytes = 512;
+  conf->window_budget_bytes = 1024;
+  open();
+  request(
+      R"({"jsonrpc":"2.0","id":1,"method":"execute","params":{"command":"flood"}})");
+  auto in_flight = [&] {
+    return static_cast<std::int64_t>(log->credited_bytes() - written);
+  };
+  constexpr std::int64_t frame_max = 256; // a 64-byte line's frame
+  std::size_t counter = 0;
+  // Other sessions hold the whole budget: this one keeps to its
+  // guaranteed part (the frame that crosses it counts as borrowed).
+  stats->borrowed_window_bytes = 1024;
+  for (int i = 0; i < 50 && child_floods_once(counter) > 0; ++i)
+    ;
+  BOOST_TEST(in_flight() >= 512);
+  BOOST_TEST(in_flight() < 512 + frame_max);
+  BOOST_TEST(stats->borrowed_window_bytes == 1024 + in_flight() - 512);
+  // The others are done: after its socket writes, the session borrows up
+  // to the budget.
+  stats->borrowed_window_bytes -= 1024;
+  socket_writes_all();
+  for (int i = 0; i < 50 && child_floods_once(counter) > 0; ++i)
+    ;
+  BOOST_TEST(in_flight() >= 512 + 1024);
+  BOOST_TEST(in_flight() < 512 + 1024 + frame_max);
+  BOOST_TEST(stats->borrowed_window_bytes == in_flight() - 512);
+  // Ending the session gives back what it borrowed.
+  caf::anon_send(conn, peer_gone_atom::value, true, session);
+  run();
+  BOOST_TEST(stats->borrowed_window_bytes == 0);
+}
+
 BOOST_AUTO_TEST_CASE(block_policy_bounds_frames_of_short_lines) {
   // `seq`: lines of a few bytes. A byte bound alone would let a megabyte of
   // them (150,000 events) into the buffer; the frame bound must hold too.

@@ -31,6 +31,7 @@ BOOST_AUTO_TEST_CASE(counters_render_with_labels) {
   s.output_frames_total = 10;
   s.stderr_frames_total = 4;
   s.backpressure_blocked_ns_total = 1500000000;
+  s.borrowed_window_bytes = 4096;
   s.count_rpc_error(-32601);
   s.count_rpc_error(-32601);
   s.count_rpc_error(12345);
@@ -53,6 +54,7 @@ BOOST_AUTO_TEST_CASE(counters_render_with_labels) {
       has_line(text, R"(actorexec_output_frames_total{stream="stderr"} 4)"));
   BOOST_TEST(
       has_line(text, "actorexec_backpressure_blocked_seconds_total 1.5"));
+  BOOST_TEST(has_line(text, "actorexec_window_borrowed_bytes 4096"));
   BOOST_TEST(
       has_line(text, R"(actorexec_jsonrpc_errors_total{code="-32601"} 2)"));
   BOOST_TEST(
