@@ -31,10 +31,13 @@
 /// environment still overrides them). One arena instead of one per thread
 /// pair: frames are allocated on CAF's workers and freed on other threads,
 /// and per-thread arenas kept a fifth more memory resident (500 sessions of
-/// `seq 1 20000`: 286 MiB peak, 251 MiB with one arena, the same CPU). The
-/// sanitizer build has no jemalloc and ignores the symbol.
+/// `seq 1 20000`: 286 MiB peak, 251 MiB with one arena, the same CPU). Freed
+/// pages go back to the system after 1 s instead of 10: a burst's memory
+/// does not linger, and the same fan-out peaked 6 MiB lower (63 vs 69 MiB,
+/// medians of 3 alternating runs, no more CPU). The sanitizer build has no
+/// jemalloc and ignores the symbol.
 extern "C" {
-const char* malloc_conf = "narenas:1";
+const char* malloc_conf = "narenas:1,dirty_decay_ms:1000";
 }
 
 namespace {
