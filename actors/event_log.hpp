@@ -98,10 +98,23 @@ public:
   /// Appends an event other than output.
   void push_rare(retained_event ev);
 
-  /// `drop_oldest`: drops the oldest unsent output, which becomes a
-  /// `stream.gap` (or grows the gap right before it). Returns the raw bytes
-  /// dropped, or nothing when no unsent output is left.
-  std::optional<std::uint64_t> drop_oldest_unsent();
+  /// What `drop_oldest_unsent` dropped.
+  struct dropped {
+    /// Child output bytes and output events dropped.
+    std::uint64_t raw = 0;
+    std::size_t frames = 0;
+  };
+
+  /// Asked before each event of a drop: go on, given the raw bytes dropped
+  /// so far and by how many events the log has shrunk so far?
+  using drop_more = std::function<bool(std::uint64_t, std::size_t)>;
+
+  /// `drop_oldest`: drops the oldest unsent output events of one stream, in
+  /// a row, while `more` says so, and puts one `stream.gap` in their place
+  /// (or grows the gap right before them). One call moves the rest of the
+  /// log once, however many events it drops. Drops nothing when no unsent
+  /// output is left.
+  dropped drop_oldest_unsent(const drop_more& more);
 
   /// The send cursor is past every sent event: what goes next is unsent.
   bool caught_up() const noexcept { return send_.index == sent_; }

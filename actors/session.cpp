@@ -184,9 +184,14 @@ std::uint64_t weight(const session_state& st) {
   return st.buffered_bytes + frame_overhead * st.events.size();
 }
 
-bool over_bounds(const session_state& st) {
-  return weight(st) > st.cfg->max_buffer_bytes ||
-         st.events.size() > st.cfg->max_buffer_frames;
+/// The retention exceeds a bound, or would still with `raw` bytes in
+/// `events` fewer events.
+bool over_bounds(const session_state& st, std::uint64_t raw = 0,
+                 std::size_t events = 0) {
+  auto n = st.events.size() - events;
+  return st.buffered_bytes - raw + frame_overhead * n >
+             st.cfg->max_buffer_bytes ||
+         n > st.cfg->max_buffer_frames;
 }
 
 /// The buffer can take no more output (the `block` policy stops here).
@@ -260,14 +265,17 @@ void release_implicit(session_state& st) {
 /// `drop_oldest`: while over the bound, the oldest unsent output is dropped
 /// and a `stream.gap` takes its place.
 void drop_oldest(session_state& st) {
+  auto still_over = [&st](std::uint64_t raw, std::size_t events) {
+    return over_bounds(st, raw, events);
+  };
   while (over_bounds(st)) {
-    auto dropped = st.events.drop_oldest_unsent();
-    if (!dropped)
+    auto dropped = st.events.drop_oldest_unsent(still_over);
+    if (dropped.frames == 0)
       return;
-    st.buffered_bytes -= *dropped;
-    st.dropped_bytes += *dropped;
-    st.stats->dropped_bytes_total += *dropped;
-    ++st.stats->dropped_frames_total;
+    st.buffered_bytes -= dropped.raw;
+    st.dropped_bytes += dropped.raw;
+    st.stats->dropped_bytes_total += dropped.raw;
+    st.stats->dropped_frames_total += dropped.frames;
   }
 }
 

@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE actors_event_log
 #include <boost/test/unit_test.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,16 @@ struct fixture {
     while (log.has_unsent())
       frames.push_back(log.send_unsent(++last_seq, encode_rare).frame);
     return frames;
+  }
+
+  /// Drops the oldest unsent output event alone; returns its raw bytes.
+  std::optional<std::uint64_t> drop_one() {
+    std::size_t asked = 0;
+    auto d = log.drop_oldest_unsent(
+        [&asked](std::uint64_t, std::size_t) { return asked++ == 0; });
+    if (d.frames == 0)
+      return std::nullopt;
+    return d.raw;
   }
 
   static boost::json::object params(const std::string& frame) {
@@ -200,10 +211,10 @@ BOOST_AUTO_TEST_CASE(drop_oldest_turns_unsent_output_into_one_gap) {
   log.push_output(stream_kind::out, text("bbb\n"));
   log.push_output(stream_kind::err, text("e\n"));
   log.push_output(stream_kind::out, text("kept\n"));
-  BOOST_TEST(*log.drop_oldest_unsent() == 3u);
-  BOOST_TEST(*log.drop_oldest_unsent() == 4u); // merges into the gap
+  BOOST_TEST(*drop_one() == 3u);
+  BOOST_TEST(*drop_one() == 4u); // merges into the gap
   BOOST_TEST(log.size() == 4u);
-  BOOST_TEST(*log.drop_oldest_unsent() == 2u); // stderr: a gap of its own
+  BOOST_TEST(*drop_one() == 2u); // stderr: a gap of its own
   BOOST_TEST(log.size() == 4u);
   auto frames = send_all();
   BOOST_REQUIRE(frames.size() == 3u);
@@ -218,7 +229,7 @@ BOOST_AUTO_TEST_CASE(drop_oldest_turns_unsent_output_into_one_gap) {
   // The gaps stand for what was dropped.
   BOOST_TEST(*log.produced_through(4) == 5u + 7u + 2u + 5u);
   // Sent events are never dropped.
-  BOOST_TEST(!log.drop_oldest_unsent());
+  BOOST_TEST(!drop_one());
 }
 
 BOOST_AUTO_TEST_CASE(long_payloads_are_kept_aside_and_behave_the_same) {
@@ -237,10 +248,10 @@ BOOST_AUTO_TEST_CASE(long_payloads_are_kept_aside_and_behave_the_same) {
   log.push_output(stream_kind::err, text(big));
   log.push_output(stream_kind::out, text(big + "y"));
   log.push_output(stream_kind::out, text(big + "z"));
-  BOOST_TEST(*log.drop_oldest_unsent() == big.size());
-  BOOST_TEST(*log.drop_oldest_unsent() == big.size() + 1);
-  BOOST_TEST(*log.drop_oldest_unsent() == big.size() + 1);
-  BOOST_TEST(!log.drop_oldest_unsent());
+  BOOST_TEST(*drop_one() == big.size());
+  BOOST_TEST(*drop_one() == big.size() + 1);
+  BOOST_TEST(*drop_one() == big.size() + 1);
+  BOOST_TEST(!drop_one());
   auto gaps = send_all();
   BOOST_REQUIRE(gaps.size() == 2u);
   BOOST_TEST(params(gaps[0])["gap_bytes"].as_int64() == 1024);
@@ -250,10 +261,41 @@ BOOST_AUTO_TEST_CASE(long_payloads_are_kept_aside_and_behave_the_same) {
   BOOST_TEST(*log.produced_through(4) == 6u + 1024u + 1024u + 2050u);
 }
 
+BOOST_AUTO_TEST_CASE(one_drop_takes_a_run_until_told_to_stop) {
+  for (int i = 0; i < 5; ++i)
+    log.push_output(stream_kind::out, text(std::to_string(i) + "\n"));
+  log.push_output(stream_kind::err, text("e\n"));
+  log.push_output(stream_kind::out, text("z\n"));
+  std::vector<std::pair<std::uint64_t, std::size_t>> asked;
+  auto d = log.drop_oldest_unsent([&](std::uint64_t raw, std::size_t removed) {
+    asked.emplace_back(raw, removed);
+    return raw < 4;
+  });
+  BOOST_TEST(d.frames == 2u);
+  BOOST_TEST(d.raw == 4u);
+  // Asked before each event: the new gap stands in for the first one.
+  std::vector<std::pair<std::uint64_t, std::size_t>> expected{
+      {0, 0}, {2, 0}, {4, 1}};
+  BOOST_TEST(asked == expected);
+  BOOST_TEST(log.size() == 6u);
+  // The next drop grows that gap and stops where the stream changes.
+  auto d2 =
+      log.drop_oldest_unsent([](std::uint64_t, std::size_t) { return true; });
+  BOOST_TEST(d2.frames == 3u);
+  BOOST_TEST(d2.raw == 6u);
+  BOOST_TEST(log.size() == 3u);
+  auto frames = send_all();
+  BOOST_REQUIRE(frames.size() == 3u);
+  BOOST_TEST(params(frames[0])["gap_frames"].as_int64() == 5);
+  BOOST_TEST(params(frames[0])["gap_bytes"].as_int64() == 10);
+  BOOST_TEST(params(frames[1])["data"].as_string() == "e\n");
+  BOOST_TEST(params(frames[2])["data"].as_string() == "z\n");
+}
+
 BOOST_AUTO_TEST_CASE(drop_skips_process_events) {
   log.push_rare(rare(event_kind::started));
   log.push_output(stream_kind::out, text("x\n"));
-  BOOST_TEST(*log.drop_oldest_unsent() == 2u);
+  BOOST_TEST(*drop_one() == 2u);
   auto frames = send_all();
   BOOST_REQUIRE(frames.size() == 2u);
   BOOST_TEST(params(frames[0])["kind"].as_int64() ==
