@@ -23,20 +23,18 @@ double unix_now() {
       .count();
 }
 
-void send_frames(connection_actor_type* self, std::vector<frame_ptr> frames,
+void send_frames(connection_actor_type* self, frame_list frames,
                  bool credited) {
   auto& st = self->state;
-  if (st.closing || frames.empty())
+  if (st.closing || frames.sizes.empty())
     return;
-  for (auto& f : frames)
-    st.in_flight.emplace_back(f->size(), credited);
+  for (auto size : frames.sizes)
+    st.in_flight.emplace_back(size, credited);
   st.out->send(std::move(frames));
 }
 
 void send_text(connection_actor_type* self, std::string text) {
-  std::vector<frame_ptr> frames;
-  frames.push_back(std::make_shared<const std::string>(std::move(text)));
-  send_frames(self, std::move(frames), false);
+  send_frames(self, frame_list::of(std::move(text)), false);
 }
 
 /// Matches written bytes to whole frames and returns the credited ones to
@@ -261,7 +259,11 @@ caf::behavior connection_actor(connection_actor_type* self, std::uint64_t id,
       [=](written_atom, std::uint64_t bytes) { on_written(self, bytes); },
       [=](frames_atom, frame_batch& batch) {
         if (from(self, self->state.session))
-          send_frames(self, std::move(batch.frames), batch.credited);
+          send_frames(self,
+                      frame_list{std::make_shared<const std::string>(
+                                     std::move(batch.text)),
+                                 std::move(batch.sizes)},
+                      batch.credited);
       },
       [=](close_atom, std::uint16_t code, std::string& reason) {
         auto& st = self->state;

@@ -150,7 +150,8 @@ void event_log::advance(cursor& c) const {
   c = cursor{c.index + 1, r.end, c.rare + (r.rare() ? 1 : 0)};
 }
 
-std::string event_log::encode_output(const record& r, std::uint64_t seq) const {
+void event_log::append_output(std::string& out, const record& r,
+                              std::uint64_t seq) const {
   protocol::output_piece piece;
   auto first = bytes_.begin() + static_cast<std::ptrdiff_t>(index(r.data_pos));
   // std::copy moves a deque's bytes node by node; assign() would go byte by
@@ -162,7 +163,7 @@ std::string event_log::encode_output(const record& r, std::uint64_t seq) const {
   piece.truncated = (r.tag & tag_truncated) != 0;
   piece.chunk_index = r.chunk_index;
   piece.total_chunks = r.total_chunks;
-  return protocol::encode_output(stream_of(r.tag), piece, seq);
+  protocol::append_output(out, stream_of(r.tag), piece, seq);
 }
 
 void event_log::set_frame_size(std::uint64_t pos, std::size_t size) {
@@ -249,35 +250,38 @@ event_log::dropped event_log::drop_oldest_unsent(const drop_more& more) {
   return out;
 }
 
-std::string event_log::encode_side(std::size_t i, std::uint64_t seq,
-                                   const rare_encoder* encode) {
+void event_log::append_side(std::string& out, std::size_t i, std::uint64_t seq,
+                            const rare_encoder* encode) {
   auto& entry = rare_[i];
   if (entry.ev.kind == event_kind::output)
-    return protocol::encode_output(entry.ev.stream, entry.piece, seq);
+    return protocol::append_output(out, entry.ev.stream, entry.piece, seq);
   if (encode)
     entry.frame = (*encode)(entry.ev, seq);
-  return entry.frame;
+  out += entry.frame;
 }
 
 event_log::sent_event event_log::send_unsent(std::uint64_t seq,
-                                             const rare_encoder& encode) {
+                                             const rare_encoder& encode,
+                                             std::string& frames) {
   assert(caught_up() && has_unsent());
   if (sent_ == 0)
     first_seq_ = seq;
   assert(seq == first_seq_ + sent_);
   auto r = parse(boundary_.pos);
   sent_event out;
+  auto before = frames.size();
   if (r.rare()) {
     auto& entry = rare_[boundary_.rare];
-    out.frame = encode_side(boundary_.rare, seq, &encode);
+    append_side(frames, boundary_.rare, seq, &encode);
     out.output = entry.ev.kind == event_kind::output;
     out.stream = entry.ev.stream;
   } else {
-    out.frame = encode_output(r, seq);
+    append_output(frames, r, seq);
     out.output = true;
     out.stream = stream_of(r.tag);
   }
-  set_frame_size(boundary_.pos, out.frame.size());
+  out.size = frames.size() - before;
+  set_frame_size(boundary_.pos, out.size);
   advance(boundary_);
   send_ = boundary_;
   ++sent_;
@@ -285,14 +289,17 @@ event_log::sent_event event_log::send_unsent(std::uint64_t seq,
   return out;
 }
 
-std::string event_log::resend() {
+std::size_t event_log::resend(std::string& frames) {
   assert(!caught_up());
   auto r = parse(send_.pos);
   auto seq = first_seq_ + send_.index;
-  std::string frame =
-      r.rare() ? encode_side(send_.rare, seq, nullptr) : encode_output(r, seq);
+  auto before = frames.size();
+  if (r.rare())
+    append_side(frames, send_.rare, seq, nullptr);
+  else
+    append_output(frames, r, seq);
   send_ = cursor{send_.index + 1, r.end, send_.rare + (r.rare() ? 1 : 0)};
-  return frame;
+  return frames.size() - before;
 }
 
 event_log::info event_log::at_written() const {

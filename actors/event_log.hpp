@@ -70,7 +70,8 @@ public:
 
   /// An event leaving for the first time.
   struct sent_event {
-    std::string frame;
+    /// Size of its frame.
+    std::size_t size = 0;
     /// An output event, and its stream.
     bool output = false;
     protocol::stream_kind stream = protocol::stream_kind::out;
@@ -118,12 +119,15 @@ public:
 
   /// The send cursor is past every sent event: what goes next is unsent.
   bool caught_up() const noexcept { return send_.index == sent_; }
-  /// Encodes the oldest unsent event with `seq` (rare ones with `encode`)
-  /// and moves it past the send cursor. Needs `caught_up() && has_unsent()`.
-  sent_event send_unsent(std::uint64_t seq, const rare_encoder& encode);
-  /// Encodes the sent event at the send cursor again, and moves past it.
-  /// Needs `!caught_up()`.
-  std::string resend();
+  /// Appends the frame of the oldest unsent event, with `seq` (rare ones
+  /// through `encode`), to `out` and moves the event past the send cursor.
+  /// Needs `caught_up() && has_unsent()`.
+  sent_event send_unsent(std::uint64_t seq, const rare_encoder& encode,
+                         std::string& out);
+  /// Appends the frame of the sent event at the send cursor, encoded again,
+  /// to `out`, moves past it and returns the frame's size. Needs
+  /// `!caught_up()`.
+  std::size_t resend(std::string& out);
 
   std::size_t send_index() const noexcept { return send_.index; }
   std::size_t written_index() const noexcept { return written_.index; }
@@ -160,8 +164,8 @@ private:
     std::uint64_t raw_size = 0;
   };
   /// Encodes side entry `i` with `seq`, remembering a rare event's frame.
-  std::string encode_side(std::size_t i, std::uint64_t seq,
-                          const rare_encoder* encode);
+  void append_side(std::string& out, std::size_t i, std::uint64_t seq,
+                   const rare_encoder* encode);
   /// One packed record, decoded.
   struct record {
     std::uint8_t tag = 0;
@@ -182,7 +186,8 @@ private:
   /// Moves `c` past the record it points at.
   void advance(cursor& c) const;
   std::string rare_record(std::uint32_t frame_size) const;
-  std::string encode_output(const record& r, std::uint64_t seq) const;
+  void append_output(std::string& out, const record& r,
+                     std::uint64_t seq) const;
   void set_frame_size(std::uint64_t pos, std::size_t size);
   /// Replaces the bytes [pos, end) in the unsent part with `with`.
   void splice(std::uint64_t pos, std::uint64_t end, const std::string& with);

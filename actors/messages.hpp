@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -20,16 +21,32 @@
 
 namespace actorexec {
 
-/// One encoded, immutable server frame, shared between the retention buffer,
-/// the connection and the socket's write queue without copies.
-using frame_ptr = std::shared_ptr<const std::string>;
+/// Encoded, immutable server frames back to back in one buffer, and each
+/// one's size: one allocation per batch of frames, not two per frame. The
+/// buffer is shared by the connection and the socket's write queue.
+struct frame_list {
+  std::shared_ptr<const std::string> text;
+  std::vector<std::uint32_t> sizes;
 
-/// Frames for the socket, in order. `credited` frames are session events that
-/// count against the session's credit window; the connection returns their
-/// bytes to the session once written.
+  /// One frame.
+  static frame_list of(std::string frame) {
+    auto size = static_cast<std::uint32_t>(frame.size());
+    return {std::make_shared<const std::string>(std::move(frame)), {size}};
+  }
+};
+
+/// Frames for the socket, in order, as a session builds them. `credited`
+/// frames are session events that count against the session's connection
+/// window; the connection returns their bytes to the session once written.
 struct frame_batch {
-  std::vector<frame_ptr> frames;
+  std::string text;
+  std::vector<std::uint32_t> sizes;
   bool credited = false;
+
+  void add(std::string_view frame) {
+    text += frame;
+    sizes.push_back(static_cast<std::uint32_t>(frame.size()));
+  }
 };
 
 /// Output the process actor read from one stream, already framed.

@@ -18,7 +18,7 @@ public:
 
   /// Queues frames for writing, in order. The socket reports written bytes
   /// back to the connection actor with (written_atom, bytes).
-  virtual void send(std::vector<frame_ptr> frames) = 0;
+  virtual void send(frame_list frames) = 0;
 
   /// Sends a Close frame with `code` after the queued frames, then ends.
   virtual void close(std::uint16_t code, std::string reason) = 0;

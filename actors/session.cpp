@@ -33,10 +33,6 @@ void finish_drain(session_actor_type* self);
 void end_session(session_actor_type* self, std::uint64_t grace_ms,
                  const char* why);
 
-frame_ptr make_frame(std::string text) {
-  return std::make_shared<const std::string>(std::move(text));
-}
-
 /// Sends a response or error straight to the connection, outside the credit
 /// window: replies are small and must never wait behind a stalled stream.
 void reply_frame(session_actor_type* self, std::string text) {
@@ -44,7 +40,7 @@ void reply_frame(session_actor_type* self, std::string text) {
   if (!st.conn)
     return;
   frame_batch batch;
-  batch.frames.push_back(make_frame(std::move(text)));
+  batch.add(text);
   self->send(st.conn, frames_atom::value, std::move(batch));
 }
 
@@ -97,19 +93,22 @@ std::string encode_event(const session_state& st, const retained_event& ev,
   }
 }
 
-/// Encodes the oldest unsent event, fixing its `seq`, and moves it to the
-/// sent part of the log.
-std::string send_next_unsent(session_state& st) {
+/// Appends the frame of the oldest unsent event to `frames`, fixing its
+/// `seq`, and moves the event to the sent part of the log. Returns the
+/// frame's size.
+std::size_t send_next_unsent(session_state& st, std::string& frames) {
   auto sent = st.events.send_unsent(
-      ++st.last_seq, [&st](const retained_event& ev, std::uint64_t seq) {
+      ++st.last_seq,
+      [&st](const retained_event& ev, std::uint64_t seq) {
         return encode_event(st, ev, seq);
-      });
+      },
+      frames);
   if (sent.output) {
     ++st.stats->output_frames_total;
     if (sent.stream == stream_kind::err)
       ++st.stats->stderr_frames_total;
   }
-  return std::move(sent.frame);
+  return sent.size;
 }
 
 /// The connection window has room: below the guaranteed part always (and
@@ -137,12 +136,12 @@ void pump(session_actor_type* self) {
     return;
   frame_batch batch;
   batch.credited = true;
+  // Frames are encoded straight into the batch's one buffer.
   while (pending() && may_send(st)) {
-    auto text =
-        st.events.caught_up() ? send_next_unsent(st) : st.events.resend();
-    st.window.set(st.window.in_flight() +
-                  static_cast<std::int64_t>(text.size()));
-    batch.frames.push_back(make_frame(std::move(text)));
+    auto size = st.events.caught_up() ? send_next_unsent(st, batch.text)
+                                      : st.events.resend(batch.text);
+    st.window.set(st.window.in_flight() + static_cast<std::int64_t>(size));
+    batch.sizes.push_back(static_cast<std::uint32_t>(size));
   }
   self->send(st.conn, frames_atom::value, std::move(batch));
 }

@@ -58,19 +58,22 @@ void coalescing_stream::on_written(written_handler handler,
   owner_ = std::move(owner);
 }
 
-bool coalescing_stream::send_text(const std::vector<frame_ptr>& frames) {
+bool coalescing_stream::send_text(const frame_list& frames) {
   if (closed_ || error_)
     return false;
   auto& b = next_batch_;
-  for (auto& f : frames) {
-    append_header(b.bytes, f->size());
-    if (f->size() < copy_below) {
-      b.bytes += *f;
+  std::string_view text = *frames.text;
+  for (auto size : frames.sizes) {
+    auto f = text.substr(0, size);
+    text.remove_prefix(size);
+    append_header(b.bytes, size);
+    if (size < copy_below) {
+      b.bytes += f;
     } else {
-      b.refs.emplace_back(b.bytes.size(), f);
-      b.ref_bytes += f->size();
+      b.refs.push_back({b.bytes.size(), frames.text, f});
+      b.ref_bytes += size;
     }
-    b.frame_bytes += f->size();
+    b.frame_bytes += size;
   }
   kick();
   return true;
@@ -100,11 +103,11 @@ void coalescing_stream::kick() {
   iov_.clear();
   std::size_t pos = 0;
   const char* base = sending_.bytes.data();
-  for (auto& [at, frame] : sending_.refs) {
-    if (at > pos)
-      iov_.emplace_back(base + pos, at - pos);
-    iov_.emplace_back(frame->data(), frame->size());
-    pos = at;
+  for (auto& r : sending_.refs) {
+    if (r.at > pos)
+      iov_.emplace_back(base + pos, r.at - pos);
+    iov_.emplace_back(r.data.data(), r.data.size());
+    pos = r.at;
   }
   if (sending_.bytes.size() > pos)
     iov_.emplace_back(base + pos, sending_.bytes.size() - pos);

@@ -64,7 +64,7 @@ public:
 
   /// Queues text frames. Returns false, dropping them, once a Close frame
   /// was queued (nothing may follow it) or a write failed.
-  bool send_text(const std::vector<frame_ptr>& frames);
+  bool send_text(const frame_list& frames);
 
   /// Bytes handed to the socket so far.
   std::uint64_t bytes_sent() const noexcept { return sent_; }
@@ -164,7 +164,14 @@ private:
   /// referenced at their positions.
   struct batch {
     std::string bytes;
-    std::vector<std::pair<std::size_t, frame_ptr>> refs;
+    /// A large frame written from where it lies: at `at` in `bytes`, it
+    /// is `data` (held by `owner`).
+    struct ref {
+      std::size_t at;
+      std::shared_ptr<const std::string> owner;
+      std::string_view data;
+    };
+    std::vector<ref> refs;
     std::uint64_t frame_bytes = 0;
     std::size_t ref_bytes = 0;
     std::size_t size() const { return bytes.size() + ref_bytes; }

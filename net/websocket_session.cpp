@@ -36,7 +36,7 @@ public:
   socket_outbox(std::weak_ptr<websocket_session> ws, asio::any_io_executor ex)
       : ws_(std::move(ws)), ex_(std::move(ex)) {}
 
-  void send(std::vector<frame_ptr> frames) override {
+  void send(frame_list frames) override {
     asio::post(ex_, [ws = ws_, frames = std::move(frames)]() mutable {
       if (auto s = ws.lock())
         s->enqueue(std::move(frames));
@@ -243,7 +243,7 @@ void websocket_session::on_read(boost::system::error_code ec, std::size_t) {
   do_read();
 }
 
-void websocket_session::enqueue(std::vector<frame_ptr> frames) {
+void websocket_session::enqueue(const frame_list& frames) {
   if (closing_ || close_pending_)
     return;
   ws_.next_layer().send_text(frames);

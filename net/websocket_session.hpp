@@ -41,7 +41,7 @@ public:
            upgrade_info info = {});
 
   /// Queues frames for writing. Runs on the strand.
-  void enqueue(std::vector<frame_ptr> frames);
+  void enqueue(const frame_list& frames);
 
   /// Closes with `code` once the queue is written. Runs on the strand.
   void start_close(std::uint16_t code, std::string reason);

@@ -233,13 +233,12 @@ std::string encode_connected(std::string_view session_id,
   return out;
 }
 
-std::string encode_output(stream_kind stream, const output_piece& piece,
-                          std::uint64_t seq) {
-  // Hot path: one allocation in the common case (no escapes), no DOM.
+void append_output(std::string& out, stream_kind stream,
+                   const output_piece& piece, std::uint64_t seq) {
+  // Hot path: no DOM; the caller's buffer usually has room already.
   constexpr std::string_view head =
       R"({"jsonrpc":"2.0","method":"process.output","params":{"type":")";
-  std::string out;
-  out.reserve(head.size() + piece.data.size() + 128);
+  out.reserve(out.size() + head.size() + piece.data.size() + 128);
   out += head;
   out += to_string(stream);
   out += R"(","data":)";
@@ -254,6 +253,12 @@ std::string encode_output(stream_kind stream, const output_piece& piece,
   out += R"(,"seq":)";
   append_integer(out, seq);
   append_notification_end(out);
+}
+
+std::string encode_output(stream_kind stream, const output_piece& piece,
+                          std::uint64_t seq) {
+  std::string out;
+  append_output(out, stream, piece, seq);
   return out;
 }
 

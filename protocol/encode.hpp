@@ -36,6 +36,10 @@ std::string encode_connected(std::string_view session_id,
 std::string encode_output(stream_kind stream, const output_piece& piece,
                           std::uint64_t seq);
 
+/// `encode_output`, appended to `out` (a batch of frames).
+void append_output(std::string& out, stream_kind stream,
+                   const output_piece& piece, std::uint64_t seq);
+
 /// `process.started|paused|resumed|canceled`: `{status, pid, pgid,
 /// exit_code:null, error:null, seq}`. `method` is e.g. "process.paused",
 /// `status` e.g. "paused".

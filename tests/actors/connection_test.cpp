@@ -14,9 +14,12 @@ namespace {
 struct mock_outbox : outbox {
   std::vector<std::string> frames;
   std::vector<std::uint16_t> closes;
-  void send(std::vector<frame_ptr> fs) override {
-    for (auto& f : fs)
-      frames.push_back(*f);
+  void send(frame_list fs) override {
+    std::string_view text = *fs.text;
+    for (auto size : fs.sizes) {
+      frames.emplace_back(text.substr(0, size));
+      text.remove_prefix(size);
+    }
   }
   void close(std::uint16_t code, std::string) override {
     closes.push_back(code);

@@ -43,9 +43,9 @@ struct fixture {
   std::vector<std::string> send_all() {
     std::vector<std::string> frames;
     while (!log.caught_up())
-      frames.push_back(log.resend());
+      log.resend(frames.emplace_back());
     while (log.has_unsent())
-      frames.push_back(log.send_unsent(++last_seq, encode_rare).frame);
+      log.send_unsent(++last_seq, encode_rare, frames.emplace_back());
     return frames;
   }
 

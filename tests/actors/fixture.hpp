@@ -91,9 +91,11 @@ inline caf::behavior mock_conn(caf::event_based_actor* self,
                                std::shared_ptr<conn_log> log) {
   return {
       [=](frames_atom, frame_batch& b) {
-        for (auto& f : b.frames) {
-          log->frames.push_back(*f);
+        std::string_view text = b.text;
+        for (auto size : b.sizes) {
+          log->frames.emplace_back(text.substr(0, size));
           log->credited.push_back(b.credited);
+          text.remove_prefix(size);
         }
       },
       [=](close_atom, std::uint16_t code, std::string&) {

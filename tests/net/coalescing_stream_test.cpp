@@ -13,13 +13,25 @@
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-using actorexec::frame_ptr;
+using actorexec::frame_list;
 using actorexec::net::coalescing_stream;
 
 namespace {
 
-frame_ptr frame(std::string text) {
-  return std::make_shared<const std::string>(std::move(text));
+frame_list frame(std::string text) {
+  return frame_list::of(std::move(text));
+}
+
+/// Several frames in one buffer, as a session sends them.
+frame_list frames_of(const std::vector<std::string>& texts) {
+  std::string all;
+  std::vector<std::uint32_t> sizes;
+  for (auto& t : texts) {
+    all += t;
+    sizes.push_back(static_cast<std::uint32_t>(t.size()));
+  }
+  return {std::make_shared<const std::string>(std::move(all)),
+          std::move(sizes)};
 }
 
 /// A loopback connection: `server` wrapped in the stream under test, `peer`
@@ -73,10 +85,8 @@ struct loopback {
   }
 
   /// Queues frames and runs until their bytes were reported written.
-  void send(const std::vector<frame_ptr>& frames) {
-    std::uint64_t expect = written;
-    for (auto& f : frames)
-      expect += f->size();
+  void send(const frame_list& frames) {
+    std::uint64_t expect = written + frames.text->size();
     BOOST_REQUIRE(server->send_text(frames));
     run_until([&] { return written >= expect; });
     BOOST_REQUIRE_EQUAL(written, expect);
@@ -117,7 +127,7 @@ BOOST_AUTO_TEST_CASE(text_frames_carry_rfc6455_headers_of_each_length_form) {
   std::string medium(126, 'm');
   std::string at_16_bits(65535, 'x');
   std::string large(65536 + 7, 'l'); // referenced, not copied
-  lb.send({frame(small), frame(medium), frame(at_16_bits), frame(large)});
+  lb.send(frames_of({small, medium, at_16_bits, large}));
   std::string expect = header(small.size()) + small + header(medium.size()) +
                        medium + header(at_16_bits.size()) + at_16_bits +
                        header(large.size()) + large;
@@ -130,14 +140,14 @@ BOOST_AUTO_TEST_CASE(text_frames_carry_rfc6455_headers_of_each_length_form) {
 
 BOOST_AUTO_TEST_CASE(many_small_frames_go_out_in_few_writes) {
   loopback lb;
-  std::vector<frame_ptr> frames;
+  std::vector<std::string> frames;
   std::string expect;
   for (int i = 0; i < 1000; ++i) {
     auto text = "line " + std::to_string(i);
     expect += header(text.size()) + text;
-    frames.push_back(frame(std::move(text)));
+    frames.push_back(std::move(text));
   }
-  lb.send(frames);
+  lb.send(frames_of(frames));
   // One batch: one report of every frame's bytes (headers excluded).
   BOOST_TEST(lb.reports == 1);
   BOOST_TEST(lb.read_exactly(expect.size()) == expect);
@@ -145,11 +155,11 @@ BOOST_AUTO_TEST_CASE(many_small_frames_go_out_in_few_writes) {
 
 BOOST_AUTO_TEST_CASE(beast_writes_keep_their_place_among_frames) {
   loopback lb;
-  BOOST_REQUIRE(lb.server->send_text({frame("one")}));
+  BOOST_REQUIRE(lb.server->send_text(frame("one")));
   // A pong Beast writes while "one" is on the wire, then another frame.
   const std::string pong{"\x8a\x00", 2};
   BOOST_TEST(lb.beast_write(pong) == pong.size());
-  lb.send({frame("two")});
+  lb.send(frame("two"));
   auto expect = header(3) + "one" + pong + header(3) + "two";
   BOOST_TEST(lb.read_exactly(expect.size()) == expect);
 }
@@ -158,7 +168,7 @@ BOOST_AUTO_TEST_CASE(nothing_follows_a_close_frame) {
   loopback lb;
   const std::string close{"\x88\x02\x03\xe8", 4};
   lb.beast_write(close);
-  BOOST_TEST(!lb.server->send_text({frame("late")}));
+  BOOST_TEST(!lb.server->send_text(frame("late")));
   BOOST_TEST(lb.read_exactly(4) == close);
   lb.run_until([] { return false; });
   BOOST_TEST(lb.peer.available() == 0u);
@@ -182,9 +192,9 @@ BOOST_AUTO_TEST_CASE(beast_writes_wait_while_the_backlog_is_large) {
   loopback lb;
   // Far more than the socket buffers take while the peer does not read.
   std::string big(32 << 20, 'b');
-  BOOST_REQUIRE(lb.server->send_text({frame(big)}));
+  BOOST_REQUIRE(lb.server->send_text(frame(big)));
   std::string more(coalescing_stream::max_control_backlog + 1, 'm');
-  BOOST_REQUIRE(lb.server->send_text({frame(more)}));
+  BOOST_REQUIRE(lb.server->send_text(frame(more)));
   bool done = false;
   const std::string pong{"\x8a\x00", 2};
   asio::async_write(*lb.server, asio::buffer(pong),
@@ -203,7 +213,7 @@ BOOST_AUTO_TEST_CASE(beast_writes_wait_while_the_backlog_is_large) {
 
 BOOST_AUTO_TEST_CASE(teardown_sends_the_queued_bytes_first) {
   loopback lb;
-  BOOST_REQUIRE(lb.server->send_text({frame("last words")}));
+  BOOST_REQUIRE(lb.server->send_text(frame("last words")));
   bool torn_down = false;
   boost::system::error_code teardown_ec;
   async_teardown(boost::beast::role_type::server, *lb.server, [&](auto ec) {
@@ -231,13 +241,13 @@ BOOST_AUTO_TEST_CASE(a_failed_write_is_reported_once_and_refuses_more) {
   lb.peer.close(); // an RST: the next writes fail
   std::string big(1 << 20, 'x');
   for (int i = 0; i < 8 && !lb.write_error; ++i) {
-    if (!lb.server->send_text({frame(big)}))
+    if (!lb.server->send_text(frame(big)))
       break;
     auto reports = lb.reports;
     lb.run_until([&] { return lb.reports > reports; });
   }
   BOOST_TEST(!!lb.write_error);
-  BOOST_TEST(!lb.server->send_text({frame("after")}));
+  BOOST_TEST(!lb.server->send_text(frame("after")));
   // Beast's writes fail with it too.
   boost::system::error_code result;
   bool done = false;
