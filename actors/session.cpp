@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <limits>
 #include <optional>
 
 #include <caf/all.hpp>
@@ -149,13 +150,19 @@ void pump(session_actor_type* self) {
 /// Most released events remembered for gap reports on resume.
 constexpr std::size_t released_memory = 1024;
 
-/// Remembers the output produced up to the released event `seq`.
+/// Remembers the output of the released event `seq`: `produced` by it,
+/// `through` it since the start.
 void remember_released(session_state& st, std::uint64_t seq,
-                       std::uint64_t produced) {
-  if (seq != st.released_end) // not right after the last: start over
+                       std::uint64_t produced, std::uint64_t through) {
+  // Not right after the last, or a gap too large for the history's 32 bits
+  // (four gigabytes dropped in one run): start over.
+  if (seq != st.released_end ||
+      produced > std::numeric_limits<std::uint32_t>::max())
     st.released.clear();
-  st.released.push_back(produced);
+  if (produced <= std::numeric_limits<std::uint32_t>::max())
+    st.released.push_back(static_cast<std::uint32_t>(produced));
   st.released_end = seq + 1;
+  st.released_through = through;
   if (st.released.size() > released_memory)
     st.released.pop_front();
 }
@@ -166,7 +173,8 @@ void pop_front(session_state& st) {
   auto seq = st.events.first_seq();
   auto front = st.events.front();
   if (seq > st.acked_seq)
-    remember_released(st, seq, *st.events.produced_through(seq));
+    remember_released(st, seq, front.produced,
+                      *st.events.produced_through(seq));
   st.buffered_bytes -= front.raw_size;
   if (st.events.written_index() > 0)
     st.written_window -= front.frame_size;
@@ -594,8 +602,13 @@ std::optional<std::uint64_t> cum_raw_at(const session_state& st,
   if (seq == 0)
     return 0;
   auto first_released = st.released_end - st.released.size();
-  if (seq >= first_released && seq < st.released_end)
-    return st.released[seq - first_released];
+  if (seq >= first_released && seq < st.released_end) {
+    // What the events after `seq` produced, back from the last one.
+    auto total = st.released_through;
+    for (auto i = seq - first_released + 1; i < st.released.size(); ++i)
+      total -= st.released[i];
+    return total;
+  }
   return st.events.produced_through(seq);
 }
 
