@@ -31,7 +31,8 @@ struct event_detail {
   std::string error;
 };
 
-/// One event other than output, as produced.
+/// One event other than output, as produced (output is packed; in the side
+/// queue, kind `output` marks a long payload and names its stream).
 struct retained_event {
   event_kind kind = event_kind::gap;
   protocol::stream_kind stream = protocol::stream_kind::out;
