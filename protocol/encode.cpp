@@ -155,27 +155,27 @@ void append_optional_integer(std::string& out, const std::optional<T>& x) {
 
 } // namespace
 
-void append_json_string(std::string& out, std::string_view s) {
+std::size_t json_clean_prefix(std::string_view s) {
   const char* data = s.data();
   std::size_t size = s.size();
-  std::size_t run = 0; // start of the bytes not yet copied
   std::size_t i = 0;
+  while (size - i >= 8 && !block_needs_escape(data + i))
+    i += 8;
+  while (i < size && !needs_escape(static_cast<unsigned char>(data[i])))
+    ++i;
+  return i;
+}
+
+void append_json_string(std::string& out, std::string_view s) {
   out += '"';
-  while (i < size) {
-    if (size - i >= 8 && !block_needs_escape(data + i)) {
-      i += 8;
-      continue;
-    }
-    auto c = static_cast<unsigned char>(data[i]);
-    if (!needs_escape(c)) {
-      ++i;
-      continue;
-    }
-    out.append(data + run, i - run);
-    append_escape(out, c);
-    run = ++i;
+  while (true) {
+    auto clean = json_clean_prefix(s);
+    out.append(s.data(), clean);
+    if (clean == s.size())
+      break;
+    append_escape(out, static_cast<unsigned char>(s[clean]));
+    s.remove_prefix(clean + 1);
   }
-  out.append(data + run, size - run);
   out += '"';
 }
 

@@ -83,4 +83,8 @@ std::string encode_server_shutdown(std::uint64_t grace_ms);
 /// be valid UTF-8.
 void append_json_string(std::string& out, std::string_view s);
 
+/// Length of the longest prefix of `s` that a JSON string holds as it is:
+/// no control character, quote or backslash (8 bytes per step).
+std::size_t json_clean_prefix(std::string_view s);
+
 } // namespace actorexec::protocol

@@ -8,6 +8,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include "loadtest/json_string.hpp"
 #include "loadtest/rpc_fields.hpp"
 #include "loadtest/ws_reader.hpp"
 
@@ -337,6 +338,119 @@ BOOST_AUTO_TEST_CASE(accepts_and_rejects_what_json_parse_does) {
     bool dom_ok = !ec && v.is_object();
     BOOST_TEST_CONTEXT("text " << text) {
       BOOST_TEST(s.scan(text) == dom_ok);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(long_data)
+
+namespace {
+
+/// A process.output frame of at least `rpc_scanner::fast_data_above` bytes:
+/// `data` (JSON text, quotes included) padded with `members` around it.
+std::string output_frame(const std::string& data,
+                         const std::string& members = "") {
+  std::string pad(rpc_scanner::fast_data_above, 'p');
+  return R"({"jsonrpc":"2.0","method":"process.output","params":{"seq":5,)" +
+         members + R"("pad":")" + pad + R"(","data":)" + data + "}}";
+}
+
+/// What the DOM says `params.data` is: "<rejected>" when the frame is not an
+/// object, "<absent>" or "<not a string>" when it is no string.
+std::string dom_data(const std::string& text) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(text, ec);
+  if (ec || !v.is_object())
+    return "<rejected>";
+  auto* params = v.as_object().if_contains("params");
+  if (params == nullptr || !params->is_object())
+    return std::string("<absent>");
+  auto* data = params->as_object().if_contains("data");
+  if (data == nullptr)
+    return std::string("<absent>");
+  if (!data->is_string())
+    return std::string("<not a string>");
+  return std::string(data->as_string());
+}
+
+/// What the scanner says, in the same terms.
+std::string scanned_data(rpc_scanner& s, const std::string& text) {
+  if (!s.scan(text))
+    return "<rejected>";
+  const auto& d = s.fields().data;
+  if (!d.present)
+    return std::string("<absent>");
+  if (!d.is_string)
+    return std::string("<not a string>");
+  return d.text;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(decodes_like_the_dom) {
+  std::string lines;
+  for (int i = 0; i < 300; ++i)
+    lines += "line " + std::to_string(i) + R"(\n\t\"q\"\\)";
+  std::vector<std::string> cases = {
+      output_frame("\"" + lines + "\""),
+      output_frame(R"("a\u00e9\ud83d\ude00\/\b\f\r\u0000z")"),
+      output_frame("\"raw \xc3\xa9 \xf0\x9f\x98\x80 bytes\""),
+      output_frame(R"("")"),
+      output_frame(R"("x")", R"("data":"first",)"),
+      output_frame(R"(7)", R"("data":"a string before",)"),
+      output_frame(R"("inner \"data\":\"lookalike\" \\")"),
+      output_frame(R"("y")", R"("x":{"data":"nested","k":["data"]},)"),
+      output_frame(R"("z")") + R"(,"params":{"seq":1})",
+      output_frame(R"("w")", R"("d\u0061ta":"escaped key",)"),
+      R"({"params" : { "data" :  "spaced )" +
+          std::string(rpc_scanner::fast_data_above, 's') + R"(\n" } })",
+      R"({"error":{"data":")" + std::string(2000, 'e') + R"("},"id":1})",
+      // Rejected by the parser: each must be rejected here too.
+      output_frame("\"control \x01 char\""),
+      output_frame(R"("bad \x escape")"),
+      output_frame(R"("lone \ud800 high")"),
+      output_frame(R"("lone \udc00 low")"),
+      output_frame(R"("short \u12")"),
+      output_frame("\"bad utf8 \xff\""),
+      output_frame(R"("unterminated)"),
+      output_frame(R"("x")") + "trailing",
+  };
+  rpc_scanner s;
+  for (const auto& text : cases) {
+    BOOST_TEST_CONTEXT("text " << text.substr(0, 200)) {
+      BOOST_TEST(scanned_data(s, text) == dom_data(text));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(finds_params_data_and_nothing_else) {
+  std::string text = output_frame(R"("a\nb")", R"("x":{"data":"no"},)");
+  auto span = find_params_data(text);
+  BOOST_REQUIRE(span.has_value());
+  BOOST_TEST(text.substr(span->begin, span->end - span->begin) == R"(a\nb)");
+  BOOST_TEST(!find_params_data(R"({"data":"root","params":{}})"));
+  BOOST_TEST(!find_params_data(R"({"params":{"data":1}})"));
+  BOOST_TEST(!find_params_data(R"({"params":{"data":"a"},"params":{}})"));
+  BOOST_TEST(!find_params_data(R"({"params":{"d\u0061ta":"a"}})"));
+  BOOST_TEST(!find_params_data(R"({"params":{"data":"open)"));
+  BOOST_TEST(!find_params_data(R"([{"params":{"data":"in an array"}}])"));
+}
+
+BOOST_AUTO_TEST_CASE(unescapes_or_refuses) {
+  std::string out;
+  BOOST_TEST(unescape_json_string(R"(a\"\\\/\b\f\n\r\t\u0041\u00e9)", out));
+  BOOST_TEST(out == "a\"\\/\b\f\n\r\tA\xc3\xa9");
+  out.clear();
+  BOOST_TEST(unescape_json_string(R"(\ud83d\ude00)", out));
+  BOOST_TEST(out == "\xf0\x9f\x98\x80");
+  for (std::string bad :
+       {R"(\)", R"(\q)", R"(\u00g0)", R"(\ud83d)", R"(\ud83dx\ude00)",
+        R"(\ude00)", "a\"b", "\x1f", "\xc3", "\xed\xa0\x80"}) {
+    out.clear();
+    BOOST_TEST_CONTEXT("content " << bad) {
+      BOOST_TEST(!unescape_json_string(bad, out));
     }
   }
 }
