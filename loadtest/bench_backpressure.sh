@@ -6,7 +6,9 @@
 #             framing against actorexec, and the same byte volume in 64 KiB
 #             text messages from actorexec-beast-sink (a minimal Beast server:
 #             no process, no actors): MB/s of each and their ratio (target:
-#             actorexec at least half of the sink)
+#             actorexec at least half of the sink); then the child alone:
+#             into /dev/null (its own CPU time) and into `cat` (what a reader
+#             that does nothing can take from it), no server
 #   slow      1, 10 and 100 sessions of 50,000 lines of 100 bytes (5 MB, far
 #             above the 1 MiB retention bound) whose clients stall 5 s after
 #             100 kB (on_overflow block, every byte verified): server VmHWM
@@ -15,7 +17,9 @@
 #             while 10 other sessions flood (`yes LINE`, canceled after 60 s,
 #             so they outlast the echos whatever the server's speed): echo
 #             latency p50/p99/max, execute to process.completed, to first
-#             output and to process.started
+#             output and to process.started; and the echos alone again while
+#             2 busy loops (no floods) keep both cores busy: the delay that
+#             CPU contention alone causes
 #
 # Usage: loadtest/bench_backpressure.sh [--runs N] [--scale F] [--out DIR]
 #          [--server BIN] [--load BIN] [--sink BIN] [--only WORKLOAD]
@@ -142,7 +146,18 @@ JSON
       --server-pid "$server_pid" --sample-ms 50 --quiet \
       --report "$out/chunks.sink.$r.json" || echo "   (expectations failed)" >&2
     stop_server
+    echo "== chunks run $r: the child alone, into /dev/null and into cat" >&2
+    time_child "$out/chunks.child.$r.json" "yes $line | head -n $lines > /dev/null"
+    time_child "$out/chunks.childcat.$r.json" "yes $line | head -n $lines | cat > /dev/null"
   done
+}
+
+# time_child REPORT COMMAND: wall and CPU time of a shell command (its
+# children included), as JSON.
+time_child() {
+  echo "+ time sh -c $(printf '%q' "$2")" >&2
+  local TIMEFORMAT='{"wall_s": %R, "user_s": %U, "sys_s": %S}'
+  { time timeout "$client_timeout" sh -c "$2" 2> /dev/null; } 2> "$1"
 }
 
 # -- slow: 1, 10, 100 stalled sessions, a fresh server each ---------------------
@@ -204,8 +219,31 @@ JSON
       load_actorexec "$out/$w.scenario.json" "$out/$w.$r.json"
       stop_server
     done
+    echo "== fairness echo_busy run $r (2 busy loops, no floods)" >&2
+    start_actorexec "$out/echo_busy.$r.log"
+    start_busy_loops 2
+    load_actorexec "$out/echo_alone.scenario.json" "$out/echo_busy.$r.json"
+    stop_busy_loops
+    stop_server
   done
 }
+
+# Busy loops that keep N cores busy, each ended by `timeout` at the latest.
+busy_pids=()
+start_busy_loops() {
+  local i
+  for i in $(seq 1 "$1"); do
+    echo "+ timeout $client_timeout sh -c 'while :; do :; done' &" >&2
+    timeout "$client_timeout" sh -c 'while :; do :; done' &
+    busy_pids+=($!)
+  done
+}
+stop_busy_loops() {
+  kill "${busy_pids[@]}" 2> /dev/null || true
+  wait "${busy_pids[@]}" 2> /dev/null || true
+  busy_pids=()
+}
+trap 'stop_busy_loops; stop_server' EXIT
 
 [[ -n $only && $only != chunks ]] || bench_chunks
 [[ -n $only && $only != slow ]] || bench_slow
@@ -282,6 +320,26 @@ if a or s:
     print("Target: ratio >= 0.50. The client parses and verifies every "
           "actorexec frame but only counts the sink's; compare the client "
           "CPU with the wall time to see whether it was the limit.\n")
+    child, cat = docs("chunks.child"), docs("chunks.childcat")
+    if child and cat:
+        cpu = lambda d: d["user_s"] + d["sys_s"]
+        child_cpu = med(child, cpu)
+        cat_wall = med(cat, lambda d: d["wall_s"])
+        nbytes = med(a, lambda d: phase(d)["bytes"])
+        client_cpu = med(a, lambda d: phase(d)["client_cpu_s"])
+        cores = os.cpu_count() or 1
+        target_wall = nbytes / 1e6 / (mb_s / 2) if mb_s else nan
+        left = cores * target_wall - child_cpu - client_cpu
+        print("| the child alone (no server) | value |")
+        print("| --- | ---: |")
+        print("| CPU (s), into /dev/null | %.2f |" % child_cpu)
+        print("| MB/s into `cat` | %.1f |" % (nbytes / 1e6 / cat_wall))
+        print("| CPU-seconds at the target rate (%d cores x %.3f s) | %.2f |"
+              % (cores, target_wall, cores * target_wall))
+        print("| of which the child and the client used | %.2f |"
+              % (child_cpu + client_cpu))
+        print("| left for the server (it used %.2f) | %.2f |\n"
+              % (med(a, lambda d: d["server"]["cpu_s"]), left))
 
 # slow
 if any(docs("slow%d" % n) for n in (1, 10, 100)):
@@ -304,26 +362,33 @@ if any(docs("slow%d" % n) for n in (1, 10, 100)):
 
 # fairness
 alone, floods = docs("echo_alone"), docs("echo_floods")
+busy = docs("echo_busy")
 if alone or floods:
     def echo_alone(metric, q):
         return lambda d: phase(d)["latency_ms"][metric][q]
     def echo_flooded(metric, q):
         return lambda d: phase(d)["latency_ms_by_template"]["echo"][metric][q]
-    print("| echo latency (ms) | alone | with 10 floods | difference |")
-    print("| --- | ---: | ---: | ---: |")
+    print("| echo latency (ms) | alone | with 10 floods | difference "
+          "| with 2 busy loops | difference |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for metric, label in (("execute_to_completed", "execute to process.completed"),
                           ("execute_to_first_output", "execute to first output"),
                           ("execute_to_started", "execute to process.started")):
         for q in ("p50", "p99", "max"):
             x = med(alone, echo_alone(metric, q))
             y = med(floods, echo_flooded(metric, q))
-            print("| %s %s | %.3f | %.3f | %+.3f |" % (label, q, x, y, y - x))
-    print("| echos (count per run) | %.0f | %.0f | |" % (
+            z = med(busy, echo_alone(metric, q))
+            print("| %s %s | %.3f | %.3f | %+.3f | %.3f | %+.3f |"
+                  % (label, q, x, y, y - x, z, z - x))
+    print("| echos (count per run) | %.0f | %.0f | | %.0f | |" % (
         med(alone, echo_alone("execute_to_completed", "count")),
-        med(floods, echo_flooded("execute_to_completed", "count"))))
-    print("| flood MB/s (all 10) | | %.1f | |"
+        med(floods, echo_flooded("execute_to_completed", "count")),
+        med(busy, echo_alone("execute_to_completed", "count"))))
+    print("| flood MB/s (all 10) | | %.1f | | | |"
           % med(floods, lambda d: phase(d)["mb_per_s"]))
-    print("| errors + failed expectations (all runs) | %s | %s | |\n"
-          % (errors("echo_alone"), errors("echo_floods")))
-    print("Target: the floods delay an echo by no more than a few ms.")
+    print("| errors + failed expectations (all runs) | %s | %s | | %s | |\n"
+          % (errors("echo_alone"), errors("echo_floods"), errors("echo_busy")))
+    print("Target: the floods delay an echo by no more than a few ms. The "
+          "busy loops run no session: their column is what CPU contention "
+          "alone costs an echo on this machine.")
 PY
