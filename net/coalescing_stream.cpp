@@ -11,11 +11,11 @@ namespace {
 
 /// FIN and the Close opcode: the first byte of a Close frame.
 constexpr unsigned char close_frame = 0x88;
-/// Capacity of a batch buffer kept between writes.
-constexpr std::size_t keep_capacity = 16 * 1024;
-
 /// FIN and the text opcode.
 constexpr unsigned char text_frame = 0x81;
+
+/// The longest header of a text frame (64-bit length).
+constexpr std::size_t max_header_bytes = 10;
 
 /// Appends the header of an unmasked, final text frame of `n` bytes
 /// (RFC 6455 section 5.2: 7-bit, 16-bit or 64-bit length).
@@ -63,6 +63,12 @@ bool coalescing_stream::send_text(const frame_list& frames) {
     return false;
   auto& b = next_batch_;
   std::string_view text = *frames.text;
+  // Room for the whole list at once: grown frame by frame, the buffer would
+  // end up to twice the size of what it holds.
+  auto room = b.bytes.size();
+  for (auto size : frames.sizes)
+    room += max_header_bytes + (size < copy_below ? size : 0);
+  b.bytes.reserve(room);
   for (auto size : frames.sizes) {
     auto f = text.substr(0, size);
     text.remove_prefix(size);
@@ -123,10 +129,9 @@ void coalescing_stream::on_sent(error_code ec) {
   writing_ = false;
   auto frame_bytes = sending_.frame_bytes;
   sending_.clear();
-  // A burst must not pin its buffer for the life of the connection:
-  // hundreds of idle sessions would each keep one.
-  if (sending_.bytes.capacity() > keep_capacity)
-    std::string{}.swap(sending_.bytes);
+  // The buffer goes with its batch: hundreds of sessions waiting on slow
+  // clients would each pin one (the next batch sizes its own).
+  std::string{}.swap(sending_.bytes);
   if (ec && !error_) {
     error_ = ec;
     next_batch_.clear();
