@@ -144,6 +144,10 @@ void pump(session_actor_type* self) {
     st.window.set(st.window.in_flight() + static_cast<std::int64_t>(size));
     batch.sizes.push_back(static_cast<std::uint32_t>(size));
   }
+  // The batch may wait behind a slow client: it takes no more room than it
+  // holds (grown frame by frame, it would be up to twice that).
+  if (batch.text.capacity() > batch.text.size() + batch.text.size() / 4)
+    batch.text.shrink_to_fit();
   self->send(st.conn, frames_atom::value, std::move(batch));
 }
 
