@@ -1,5 +1,6 @@
 #include "actors/connection.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include <caf/all.hpp>
@@ -28,8 +29,13 @@ void send_frames(connection_actor_type* self, frame_list frames,
   auto& st = self->state;
   if (st.closing || frames.sizes.empty())
     return;
+  std::uint64_t bytes = 0;
   for (auto size : frames.sizes)
-    st.in_flight.emplace_back(size, credited);
+    bytes += size;
+  if (!st.in_flight.empty() && st.in_flight.back().second == credited)
+    st.in_flight.back().first += bytes;
+  else
+    st.in_flight.emplace_back(bytes, credited);
   st.out->send(std::move(frames));
 }
 
@@ -37,18 +43,20 @@ void send_text(connection_actor_type* self, std::string text) {
   send_frames(self, frame_list::of(std::move(text)), false);
 }
 
-/// Matches written bytes to whole frames and returns the credited ones to
-/// the session.
+/// Returns the credited part of newly written bytes to the session (the
+/// session matches them to its whole frames).
 void on_written(connection_actor_type* self, std::uint64_t bytes) {
   auto& st = self->state;
-  st.written_carry += bytes;
   std::uint64_t credited = 0;
-  while (!st.in_flight.empty() &&
-         st.in_flight.front().first <= st.written_carry) {
-    st.written_carry -= st.in_flight.front().first;
-    if (st.in_flight.front().second)
-      credited += st.in_flight.front().first;
-    st.in_flight.pop_front();
+  while (bytes > 0 && !st.in_flight.empty()) {
+    auto& [run, is_credited] = st.in_flight.front();
+    auto n = std::min(run, bytes);
+    if (is_credited)
+      credited += n;
+    run -= n;
+    bytes -= n;
+    if (run == 0)
+      st.in_flight.pop_front();
   }
   if (credited > 0 && st.session)
     self->send(st.session, written_atom::value, credited);

@@ -29,11 +29,10 @@ struct connection_state {
   /// The session we serve, and its id (for logs).
   caf::actor session;
   std::string session_id;
-  /// Frames handed to the socket and not yet written: size, and whether the
-  /// session counts them against its credit.
+  /// Frame bytes handed to the socket and not yet written, in runs of
+  /// frames that the session counts against its credit, or not (one entry
+  /// per run, not per frame: a slow client's socket holds hundreds).
   std::deque<std::pair<std::uint64_t, bool>> in_flight;
-  /// Written bytes not yet matched to a whole frame.
-  std::uint64_t written_carry = 0;
   /// We asked the socket to close; nothing more is sent.
   bool closing = false;
   /// The request rate limit of this connection, on the actor's clock.

@@ -203,3 +203,101 @@ BOOST_AUTO_TEST_CASE(over_a_limit_is_invalid_params_and_not_routed) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+/// A session that hands the connection the batches the test gives it (the
+/// connection takes frames from its session only) and records the written
+/// bytes the connection returns to it.
+caf::behavior
+crediting_session(caf::event_based_actor* self,
+                  std::shared_ptr<std::vector<std::uint64_t>> credits) {
+  self->set_default_handler(caf::drop);
+  return {
+      [=](frames_atom, frame_batch& b, caf::actor& conn) {
+        self->send(conn, frames_atom::value, std::move(b));
+      },
+      [=](written_atom, std::uint64_t n) { credits->push_back(n); },
+  };
+}
+
+struct credit_fixture : fixture {
+  std::shared_ptr<std::vector<std::uint64_t>> credits =
+      std::make_shared<std::vector<std::uint64_t>>();
+  caf::actor session;
+
+  credit_fixture() {
+    conf->rate_limit_rps = 0;
+    session = sys->spawn(crediting_session, credits);
+    auto sup = sys->spawn(mock_supervisor, session);
+    conn =
+        sys->spawn(connection_actor, std::uint64_t{1}, out, sup, conf, stats);
+    run();
+    // The connected notification is on the wire first: written, uncredited.
+    BOOST_REQUIRE_EQUAL(out->frames.size(), 1u);
+    socket_wrote(out->frames.front().size());
+    BOOST_REQUIRE(credits->empty());
+    out->frames.clear();
+  }
+
+  /// The session sends frames of these sizes, counted against its credit
+  /// or not.
+  void session_sends(std::vector<std::size_t> sizes, bool credited) {
+    frame_batch b;
+    b.credited = credited;
+    for (auto n : sizes)
+      b.add(std::string(n, 'x'));
+    caf::anon_send(session, frames_atom::value, std::move(b), conn);
+    run();
+  }
+
+  /// The socket reports `n` more frame bytes written.
+  void socket_wrote(std::uint64_t n) {
+    caf::anon_send(conn, written_atom::value, n);
+    run();
+  }
+
+  std::uint64_t credited() const {
+    std::uint64_t sum = 0;
+    for (auto n : *credits)
+      sum += n;
+    return sum;
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(connection_credit, credit_fixture)
+
+BOOST_AUTO_TEST_CASE(written_bytes_return_only_the_credited_frames) {
+  session_sends({100, 200}, true);
+  ping(1);
+  auto reply = out->frames.back().size();
+  session_sends({150}, false); // a response: outside the window
+  session_sends({400}, true);
+  BOOST_REQUIRE_EQUAL(out->frames.size(), 5u);
+  socket_wrote(300);
+  BOOST_TEST(*credits == std::vector<std::uint64_t>{300});
+  socket_wrote(reply + 150);
+  BOOST_TEST(*credits == std::vector<std::uint64_t>{300});
+  socket_wrote(400);
+  BOOST_TEST(*credits == (std::vector<std::uint64_t>{300, 400}));
+}
+
+BOOST_AUTO_TEST_CASE(a_write_across_runs_credits_its_credited_part) {
+  session_sends({100}, true);
+  session_sends({50}, false);
+  session_sends({70, 30}, true);
+  // One report for all of it, then nothing more is owed.
+  socket_wrote(250);
+  BOOST_TEST(credited() == 200u);
+  socket_wrote(1000);
+  BOOST_TEST(credited() == 200u);
+  // A run written in pieces is returned in full by the end.
+  session_sends({500}, true);
+  socket_wrote(200);
+  socket_wrote(300);
+  BOOST_TEST(credited() == 700u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
