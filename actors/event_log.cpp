@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cassert>
 
+#include "actors/varint.hpp"
+
 namespace actorexec {
 
 namespace {
@@ -17,20 +19,13 @@ constexpr std::uint8_t tag_truncated = 8;
 constexpr std::uint8_t tag_chunked = 16; // a piece of a split line
 constexpr std::size_t frame_size_bytes = 4;
 
-/// Reads a record's fields in order.
+/// Reads a record's fields in order. It walks an iterator: indexing a
+/// deque finds the block of every byte anew, and records are parsed several
+/// times in each event's life.
 struct reader {
-  const std::deque<char>& bytes;
-  std::size_t i;
-  std::uint8_t byte() { return static_cast<std::uint8_t>(bytes[i++]); }
-  std::uint64_t varint() {
-    std::uint64_t v = 0;
-    for (int shift = 0;; shift += 7) {
-      auto b = byte();
-      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-      if ((b & 0x80) == 0)
-        return v;
-    }
-  }
+  std::deque<char>::const_iterator it;
+  std::uint8_t byte() { return static_cast<std::uint8_t>(*it++); }
+  std::uint64_t varint() { return read_varint(it); }
   std::uint32_t u32() {
     std::uint32_t v = 0;
     for (int k = 0; k < 4; ++k)
@@ -38,15 +33,6 @@ struct reader {
     return v;
   }
 };
-
-template <class Out>
-void put_varint(Out& out, std::uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>(static_cast<std::uint8_t>(v) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
 
 template <class Out>
 void put_u32(Out& out, std::uint32_t v) {
@@ -109,7 +95,8 @@ void event_log::push_rare(retained_event ev) {
 
 event_log::record event_log::parse(std::uint64_t pos) const {
   record r;
-  reader in{bytes_, index(pos)};
+  auto start = bytes_.begin() + static_cast<std::ptrdiff_t>(index(pos));
+  reader in{start};
   r.tag = in.byte();
   r.frame_size = in.u32();
   if (!r.rare()) {
@@ -119,7 +106,7 @@ event_log::record event_log::parse(std::uint64_t pos) const {
       r.total_chunks = static_cast<std::uint32_t>(in.varint());
     }
   }
-  r.data_pos = base_ + in.i;
+  r.data_pos = pos + static_cast<std::uint64_t>(in.it - start);
   r.end = r.data_pos + r.data_len;
   r.raw_size = r.data_len;
   if (r.tag & tag_base64) {
@@ -282,7 +269,8 @@ event_log::sent_event event_log::send_unsent(std::uint64_t seq,
   }
   out.size = frames.size() - before;
   set_frame_size(boundary_.pos, out.size);
-  advance(boundary_);
+  boundary_ =
+      cursor{boundary_.index + 1, r.end, boundary_.rare + (r.rare() ? 1 : 0)};
   send_ = boundary_;
   ++sent_;
   --unsent_;
@@ -302,20 +290,25 @@ std::size_t event_log::resend(std::string& frames) {
   return frames.size() - before;
 }
 
-event_log::info event_log::at_written() const {
-  assert(written_.index < send_.index);
-  return describe(parse(written_.pos), written_.rare);
+std::uint64_t event_log::advance_written(std::uint64_t bytes) {
+  std::uint64_t used = 0;
+  while (written_.index < send_.index) {
+    auto r = parse(written_.pos);
+    if (r.frame_size > bytes - used)
+      break;
+    used += r.frame_size;
+    written_ =
+        cursor{written_.index + 1, r.end, written_.rare + (r.rare() ? 1 : 0)};
+  }
+  return used;
 }
 
-void event_log::advance_written() {
-  assert(written_.index < send_.index);
-  advance(written_);
-}
-
-void event_log::pop_front() {
+event_log::popped event_log::pop_front() {
   assert(sent_ > 0);
   auto r = parse(front_);
-  produced_before_ += describe(r, 0).produced;
+  popped out{describe(r, 0), 0};
+  produced_before_ += out.event.produced;
+  out.produced_through = produced_before_;
   if (r.rare())
     rare_.pop_front();
   front_ = r.end;
@@ -332,6 +325,7 @@ void event_log::pop_front() {
   bytes_.erase(bytes_.begin(),
                bytes_.begin() + static_cast<std::ptrdiff_t>(index(front_)));
   base_ = front_;
+  return out;
 }
 
 std::optional<std::uint64_t>

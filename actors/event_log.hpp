@@ -132,9 +132,10 @@ public:
 
   std::size_t send_index() const noexcept { return send_.index; }
   std::size_t written_index() const noexcept { return written_.index; }
-  /// The event at the written cursor; needs written_index() < send_index().
-  info at_written() const;
-  void advance_written();
+  /// Moves the written cursor past the whole frames that `bytes` written to
+  /// the socket cover; returns their size (the rest belongs to a frame not
+  /// yet written whole).
+  std::uint64_t advance_written(std::uint64_t bytes);
   /// A connection is lost: what it was handed but never wrote goes again.
   void rewind_send_to_written() noexcept { send_ = written_; }
   /// A new connection: everything retained goes again.
@@ -142,8 +143,14 @@ public:
 
   /// The oldest sent event; needs sent_count() > 0.
   info front() const { return describe(parse(front_), 0); }
-  /// Forgets the oldest sent event.
-  void pop_front();
+  /// What `pop_front` forgot: the event, and the child output produced up
+  /// to and including it.
+  struct popped {
+    info event;
+    std::uint64_t produced_through = 0;
+  };
+  /// Forgets the oldest sent event; needs sent_count() > 0.
+  popped pop_front();
   /// Child output bytes produced up to and including the sent event `seq`,
   /// when it is retained.
   std::optional<std::uint64_t> produced_through(std::uint64_t seq) const;

@@ -151,38 +151,17 @@ void pump(session_actor_type* self) {
   self->send(st.conn, frames_atom::value, std::move(batch));
 }
 
-/// Most released events remembered for gap reports on resume.
-constexpr std::size_t released_memory = 1024;
-
-/// Remembers the output of the released event `seq`: `produced` by it,
-/// `through` it since the start.
-void remember_released(session_state& st, std::uint64_t seq,
-                       std::uint64_t produced, std::uint64_t through) {
-  // Not right after the last, or a gap too large for the history's 32 bits
-  // (four gigabytes dropped in one run): start over.
-  if (seq != st.released_end ||
-      produced > std::numeric_limits<std::uint32_t>::max())
-    st.released.clear();
-  if (produced <= std::numeric_limits<std::uint32_t>::max())
-    st.released.push_back(static_cast<std::uint32_t>(produced));
-  st.released_end = seq + 1;
-  st.released_through = through;
-  if (st.released.size() > released_memory)
-    st.released.pop_front();
-}
-
 /// Removes the oldest sent event (acknowledged, or released from the
 /// window).
 void pop_front(session_state& st) {
   auto seq = st.events.first_seq();
-  auto front = st.events.front();
+  bool written = st.events.written_index() > 0;
+  auto gone = st.events.pop_front();
   if (seq > st.acked_seq)
-    remember_released(st, seq, front.produced,
-                      *st.events.produced_through(seq));
-  st.buffered_bytes -= front.raw_size;
-  if (st.events.written_index() > 0)
-    st.written_window -= front.frame_size;
-  st.events.pop_front();
+    st.released.push(seq, gone.event.produced, gone.produced_through);
+  st.buffered_bytes -= gone.event.raw_size;
+  if (written)
+    st.written_window -= gone.event.frame_size;
 }
 
 /// What one retained event costs beyond its output bytes (its frame's
@@ -351,14 +330,9 @@ void on_written(session_actor_type* self, std::uint64_t bytes) {
   st.window.set(std::max<std::int64_t>(
       0, st.window.in_flight() - static_cast<std::int64_t>(bytes)));
   st.written_carry += bytes;
-  while (st.events.written_index() < st.events.send_index()) {
-    auto size = st.events.at_written().frame_size;
-    if (size > st.written_carry)
-      break;
-    st.written_carry -= size;
-    st.written_window += size;
-    st.events.advance_written();
-  }
+  auto whole = st.events.advance_written(st.written_carry);
+  st.written_carry -= whole;
+  st.written_window += whole;
   release_implicit(st);
   pump(self);
   grant_credit(self);
@@ -605,14 +579,8 @@ std::optional<std::uint64_t> cum_raw_at(const session_state& st,
                                         std::uint64_t seq) {
   if (seq == 0)
     return 0;
-  auto first_released = st.released_end - st.released.size();
-  if (seq >= first_released && seq < st.released_end) {
-    // What the events after `seq` produced, back from the last one.
-    auto total = st.released_through;
-    for (auto i = seq - first_released + 1; i < st.released.size(); ++i)
-      total -= st.released[i];
-    return total;
-  }
+  if (auto through = st.released.through(seq))
+    return through;
   return st.events.produced_through(seq);
 }
 

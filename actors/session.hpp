@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +15,7 @@
 #include "actors/child_io.hpp"
 #include "actors/event_log.hpp"
 #include "actors/messages.hpp"
+#include "actors/released_history.hpp"
 #include "actors/server_stats.hpp"
 #include "actors/settings.hpp"
 #include "protocol/encode.hpp"
@@ -124,13 +124,8 @@ struct session_state {
   /// Output events produced so far (with `cum_raw`, the mean event size
   /// that turns the frame bound into bytes of credit).
   std::uint64_t cum_events = 0;
-  /// Child output produced by each of the latest events released without
-  /// the client's ack (consecutive seqs ending before `released_end`), and
-  /// through the last of them, so a resume from before them can say how
-  /// many bytes it missed.
-  std::deque<std::uint32_t> released;
-  std::uint64_t released_end = 0;
-  std::uint64_t released_through = 0;
+  /// The latest events released without the client's ack.
+  released_history released;
   /// The server drains: end once the process is done.
   bool draining = false;
   /// When the current `execute` arrived (spawn latency).
