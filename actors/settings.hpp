@@ -60,8 +60,8 @@ struct settings {
   /// `window_budget_bytes` lasts (output waits in the pipes, not in memory,
   /// when many sessions outrun their clients).
   std::size_t connection_window_bytes = 256 * 1024;
-  std::size_t guaranteed_window_bytes = 16 * 1024;
-  std::size_t window_budget_bytes = 4 << 20;
+  std::size_t guaranteed_window_bytes = 12 * 1024;
+  std::size_t window_budget_bytes = 256 * 1024;
   /// Largest pipe read.
   std::size_t read_chunk_bytes = 64 * 1024;
   /// Largest pipe read in `chunks` framing, whose pipes are larger.

@@ -60,6 +60,8 @@ struct fake_child : child_port {
 struct conn_log {
   std::vector<std::string> frames;
   std::vector<bool> credited;
+  /// Bytes of each credited batch, in order.
+  std::vector<std::uint64_t> credited_batches;
   std::vector<std::uint16_t> closes;
   /// Parsed frames, for assertions.
   std::vector<boost::json::object> parsed() const {
@@ -91,6 +93,8 @@ inline caf::behavior mock_conn(caf::event_based_actor* self,
                                std::shared_ptr<conn_log> log) {
   return {
       [=](frames_atom, frame_batch& b) {
+        if (b.credited)
+          log->credited_batches.push_back(b.text.size());
         std::string_view text = b.text;
         for (auto size : b.sizes) {
           log->frames.emplace_back(text.substr(0, size));

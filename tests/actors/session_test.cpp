@@ -254,6 +254,40 @@ BOOST_AUTO_TEST_CASE(connection_window_borrows_from_the_server_wide_budget) {
   BOOST_TEST(stats->borrowed_window_bytes == 0);
 }
 
+BOOST_AUTO_TEST_CASE(a_session_that_cannot_borrow_waits_for_half_its_window) {
+  conf->connection_window_bytes = 2048;
+  conf->guaranteed_window_bytes = 1024;
+  conf->window_budget_bytes = 0;
+  open();
+  request(
+      R"({"jsonrpc":"2.0","id":1,"method":"execute","params":{"command":"flood"}})");
+  auto in_flight = [&] {
+    return static_cast<std::int64_t>(log->credited_bytes() - written);
+  };
+  std::size_t counter = 0;
+  for (int i = 0; i < 50 && child_floods_once(counter) > 0; ++i)
+    ;
+  BOOST_REQUIRE(in_flight() >= 1024);
+  // The socket writes a frame at a time: no batch goes until half the
+  // guaranteed window is free, then one batch refills it.
+  auto batches = log->credited_batches.size();
+  std::uint64_t freed = 0;
+  for (std::size_t i = 0; log->credited_batches.size() == batches; ++i) {
+    BOOST_REQUIRE(i < log->frames.size());
+    auto size = log->frames[i].size();
+    if (!log->credited[i])
+      continue;
+    freed += size;
+    written += size;
+    caf::anon_send(conn, written_atom::value, std::uint64_t{size}, session);
+    run();
+  }
+  BOOST_TEST(freed >= 512u);
+  BOOST_TEST(log->credited_batches.size() == batches + 1);
+  BOOST_TEST(log->credited_batches.back() >= 512u);
+  BOOST_TEST(in_flight() >= 1024);
+}
+
 BOOST_AUTO_TEST_CASE(block_policy_bounds_frames_of_short_lines) {
   // `seq`: lines of a few bytes. A byte bound alone would let a megabyte of
   // them (150,000 events) into the buffer; the frame bound must hold too.
