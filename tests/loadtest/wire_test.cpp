@@ -11,6 +11,7 @@
 #include "loadtest/json_string.hpp"
 #include "loadtest/rpc_fields.hpp"
 #include "loadtest/ws_reader.hpp"
+#include "protocol/encode.hpp"
 
 BOOST_TEST_DONT_PRINT_LOG_VALUE(std::optional<std::uint64_t>)
 BOOST_TEST_DONT_PRINT_LOG_VALUE(std::optional<std::int64_t>)
@@ -451,6 +452,137 @@ BOOST_AUTO_TEST_CASE(unescapes_or_refuses) {
     out.clear();
     BOOST_TEST_CONTEXT("content " << bad) {
       BOOST_TEST(!unescape_json_string(bad, out));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(own_output_frames)
+
+namespace {
+
+/// The members the runner reads, as the DOM has them, printed: a scanner
+/// that reads a frame differently prints differently.
+std::string dom_fields(const std::string& text) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(text, ec);
+  if (ec || !v.is_object())
+    return "<rejected>";
+  const auto& o = v.as_object();
+  std::string out;
+  auto str = [&out](const char* name, const boost::json::value* m) {
+    out += name;
+    out += m == nullptr     ? "=absent"
+           : m->is_string() ? "=\"" + std::string(m->as_string()) + "\""
+                            : "=other";
+    out += ' ';
+  };
+  str("method", o.if_contains("method"));
+  const auto* params = o.if_contains("params");
+  out += params == nullptr     ? "params=absent "
+         : params->is_object() ? ""
+                               : "params=other ";
+  if (params == nullptr || !params->is_object())
+    return out;
+  const auto& p = params->as_object();
+  str("type", p.if_contains("type"));
+  str("data", p.if_contains("data"));
+  str("encoding", p.if_contains("encoding"));
+  const auto* seq = p.if_contains("seq");
+  boost::system::error_code nec;
+  auto n = seq == nullptr ? 0 : seq->to_number<std::uint64_t>(nec);
+  out += seq == nullptr || nec ? "seq=none" : "seq=" + std::to_string(n);
+  return out;
+}
+
+/// The same, as the scanner read it.
+std::string scanned_fields(rpc_scanner& s, const std::string& text) {
+  if (!s.scan(text))
+    return "<rejected>";
+  const auto& f = s.fields();
+  std::string out;
+  auto str = [&out](const char* name, const string_field& m) {
+    out += name;
+    out += !m.present    ? "=absent"
+           : m.is_string ? "=\"" + m.text + "\""
+                         : "=other";
+    out += ' ';
+  };
+  str("method", f.method);
+  out += !f.params ? "params=absent " : f.params_object ? "" : "params=other ";
+  if (!f.params_object)
+    return out;
+  str("type", f.type);
+  str("data", f.data);
+  str("encoding", f.encoding);
+  out += f.seq ? "seq=" + std::to_string(*f.seq) : "seq=none";
+  return out;
+}
+
+actorexec::protocol::output_piece piece(std::string data, bool base64 = false,
+                                        bool truncated = false,
+                                        std::uint32_t index = 0,
+                                        std::uint32_t total = 1) {
+  actorexec::protocol::output_piece p;
+  p.data = std::move(data);
+  p.base64 = base64;
+  p.truncated = truncated;
+  p.chunk_index = index;
+  p.total_chunks = total;
+  return p;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(reads_the_servers_frames_like_the_dom) {
+  using actorexec::protocol::encode_output;
+  using actorexec::protocol::stream_kind;
+  std::vector<std::string> cases = {
+      encode_output(stream_kind::out, piece("12345\n"), 12345),
+      encode_output(stream_kind::err, piece("warn \"q\" \\ \t\x01\n"), 1),
+      encode_output(stream_kind::out, piece(""), 0),
+      encode_output(stream_kind::out, piece("\xc3\xa9\xf0\x9f\x98\x80"),
+                    9223372036854775807ull),
+      encode_output(stream_kind::out, piece("AAEC/w==", true), 7),
+      encode_output(stream_kind::out, piece("part", false, true, 2, 3), 8),
+      encode_output(stream_kind::out, piece(std::string(3000, 'x')), 9),
+  };
+  // Near misses: each must read as the DOM reads it (or be refused).
+  auto base = cases[0];
+  auto with = [&base](const std::string& from, const std::string& to) {
+    auto t = base;
+    t.replace(t.find(from), from.size(), to);
+    return t;
+  };
+  for (auto t : {
+           with(R"("seq":12345)", R"("seq":012345)"),
+           with(R"("seq":12345)", R"("seq":12345678901234567890)"),
+           with(R"("seq":12345)", R"("seq":1.5)"),
+           with(R"("seq":12345)", R"("seq":"12345")"),
+           with(R"("seq":12345)", R"("seq":12345,"seq":3)"),
+           with(R"("type":"stdout")", R"("type":"stdin")"),
+           with(R"("type":"stdout")", R"("type" : "stdout")"),
+           with(R"("data":"12345\n")", R"("data":"a\qb")"),
+           with(R"("data":"12345\n")", R"("data":"a\u00e9\ud83d\ude00")"),
+           with(R"("data":"12345\n")", R"("data":"lone \ud800")"),
+           with(R"("data":"12345\n")", "\"data\":\"bad \xff\""),
+           with(R"("data":"12345\n")", "\"data\":\"ctl \x01\""),
+           with(R"("data":"12345\n")", R"("data":"esc\\")"),
+           with(R"("data":"12345\n")", R"("data":"\"")"),
+           with(R"("truncated":false)", R"("truncated":null)"),
+           with(R"("chunk_index":0)", R"("chunk_index":-1)"),
+           with(R"("method":"process.output")",
+                R"("method":"process.outputs")"),
+           base + " ",
+           base + "x",
+           base.substr(0, base.size() - 1),
+       })
+    cases.push_back(t);
+  rpc_scanner s;
+  for (const auto& text : cases) {
+    BOOST_TEST_CONTEXT("text " << text.substr(0, 200)) {
+      BOOST_TEST(scanned_fields(s, text) == dom_fields(text));
     }
   }
 }
