@@ -408,19 +408,26 @@ std::optional<std::uint64_t> consume_integer(std::string_view& text) {
 }
 
 /// The content of the JSON string at the front of `text`, whose opening
-/// quote is gone: up to the first quote no backslash escapes. Removes it
-/// and the closing quote.
+/// quote is gone: up to the first quote that an even number of backslashes
+/// precedes (found with memchr: chunk frames carry 64 KiB strings). Removes
+/// it and the closing quote. Whether the content is valid is for
+/// `unescape_json_string` to say; if it is, the parser ends the string at
+/// the same quote.
 std::optional<std::string_view> consume_string_content(std::string_view& text) {
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\\') {
-      ++i; // the escaped character, whatever it is
-    } else if (text[i] == '"') {
-      auto content = text.substr(0, i);
-      text.remove_prefix(i + 1);
+  for (std::size_t from = 0;;) {
+    auto quote = text.find('"', from);
+    if (quote == std::string_view::npos)
+      return std::nullopt;
+    std::size_t backslashes = 0;
+    while (backslashes < quote && text[quote - 1 - backslashes] == '\\')
+      ++backslashes;
+    if (backslashes % 2 == 0) {
+      auto content = text.substr(0, quote);
+      text.remove_prefix(quote + 1);
       return content;
     }
+    from = quote + 1;
   }
-  return std::nullopt;
 }
 
 void set_string(string_field& field, std::string_view value) {

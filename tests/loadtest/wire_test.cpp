@@ -547,6 +547,8 @@ BOOST_AUTO_TEST_CASE(reads_the_servers_frames_like_the_dom) {
       encode_output(stream_kind::out, piece("AAEC/w==", true), 7),
       encode_output(stream_kind::out, piece("part", false, true, 2, 3), 8),
       encode_output(stream_kind::out, piece(std::string(3000, 'x')), 9),
+      encode_output(stream_kind::out, piece("back\\\"slash\\\\\"\\"), 10),
+      encode_output(stream_kind::out, piece(std::string(70000, '"')), 11),
   };
   // Near misses: each must read as the DOM reads it (or be refused).
   auto base = cases[0];
