@@ -80,6 +80,22 @@ struct fixture : actor_fixture {
   /// The part of the current flood line not written yet.
   std::string flood_rest;
 
+  /// Opens a session with a 2 KiB connection window, of which `guaranteed`
+  /// bytes are its own and `budget` the server's, and executes a flood.
+  void execute_flood(std::size_t guaranteed, std::size_t budget) {
+    conf->connection_window_bytes = 2048;
+    conf->guaranteed_window_bytes = guaranteed;
+    conf->window_budget_bytes = budget;
+    open();
+    request(
+        R"({"jsonrpc":"2.0","id":1,"method":"execute","params":{"command":"flood"}})");
+  }
+
+  /// Credited bytes handed to the connection and not yet written.
+  std::int64_t in_flight() const {
+    return static_cast<std::int64_t>(log->credited_bytes() - written);
+  }
+
   /// The socket wrote every credited frame so far.
   void socket_writes_all() {
     auto due = log->credited_bytes() - written;
@@ -220,15 +236,7 @@ BOOST_AUTO_TEST_CASE(block_policy_bounds_retention_and_stops_the_child) {
 }
 
 BOOST_AUTO_TEST_CASE(connection_window_borrows_from_the_server_wide_budget) {
-  conf->connection_window_bytes = 2048;
-  conf->guaranteed_window_bytes = 512;
-  conf->window_budget_bytes = 1024;
-  open();
-  request(
-      R"({"jsonrpc":"2.0","id":1,"method":"execute","params":{"command":"flood"}})");
-  auto in_flight = [&] {
-    return static_cast<std::int64_t>(log->credited_bytes() - written);
-  };
+  execute_flood(512, 1024);
   constexpr std::int64_t frame_max = 256; // a 64-byte line's frame
   std::size_t counter = 0;
   // Other sessions hold the whole budget: this one keeps to its
@@ -255,15 +263,7 @@ BOOST_AUTO_TEST_CASE(connection_window_borrows_from_the_server_wide_budget) {
 }
 
 BOOST_AUTO_TEST_CASE(a_session_that_cannot_borrow_waits_for_half_its_window) {
-  conf->connection_window_bytes = 2048;
-  conf->guaranteed_window_bytes = 1024;
-  conf->window_budget_bytes = 0;
-  open();
-  request(
-      R"({"jsonrpc":"2.0","id":1,"method":"execute","params":{"command":"flood"}})");
-  auto in_flight = [&] {
-    return static_cast<std::int64_t>(log->credited_bytes() - written);
-  };
+  execute_flood(1024, 0);
   std::size_t counter = 0;
   for (int i = 0; i < 50 && child_floods_once(counter) > 0; ++i)
     ;
