@@ -134,7 +134,7 @@ event_log::info event_log::describe(const record& r, std::size_t rare) const {
 
 void event_log::advance(cursor& c) const {
   auto r = parse(c.pos);
-  c = cursor{c.index + 1, r.end, c.rare + (r.rare() ? 1 : 0)};
+  c = past(c, r);
 }
 
 void event_log::append_output(std::string& out, const record& r,
@@ -269,8 +269,7 @@ event_log::sent_event event_log::send_unsent(std::uint64_t seq,
   }
   out.size = frames.size() - before;
   set_frame_size(boundary_.pos, out.size);
-  boundary_ =
-      cursor{boundary_.index + 1, r.end, boundary_.rare + (r.rare() ? 1 : 0)};
+  boundary_ = past(boundary_, r);
   send_ = boundary_;
   ++sent_;
   --unsent_;
@@ -286,7 +285,7 @@ std::size_t event_log::resend(std::string& frames) {
     append_side(frames, send_.rare, seq, nullptr);
   else
     append_output(frames, r, seq);
-  send_ = cursor{send_.index + 1, r.end, send_.rare + (r.rare() ? 1 : 0)};
+  send_ = past(send_, r);
   return frames.size() - before;
 }
 
@@ -297,8 +296,7 @@ std::uint64_t event_log::advance_written(std::uint64_t bytes) {
     if (r.frame_size > bytes - used)
       break;
     used += r.frame_size;
-    written_ =
-        cursor{written_.index + 1, r.end, written_.rare + (r.rare() ? 1 : 0)};
+    written_ = past(written_, r);
   }
   return used;
 }

@@ -193,6 +193,10 @@ private:
   info describe(const record& r, std::size_t rare) const;
   /// Moves `c` past the record it points at.
   void advance(cursor& c) const;
+  /// `c` moved past `r`, the record it points at.
+  static cursor past(const cursor& c, const record& r) noexcept {
+    return cursor{c.index + 1, r.end, c.rare + (r.rare() ? 1 : 0)};
+  }
   std::string rare_record(std::uint32_t frame_size) const;
   void append_output(std::string& out, const record& r,
                      std::uint64_t seq) const;
