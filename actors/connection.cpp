@@ -8,6 +8,7 @@
 #include "actors/log.hpp"
 #include "protocol/encode.hpp"
 #include "protocol/limits.hpp"
+#include "protocol/peek.hpp"
 
 namespace actorexec {
 
@@ -36,11 +37,50 @@ void send_frames(connection_actor_type* self, frame_list frames,
     st.in_flight.back().first += bytes;
   else
     st.in_flight.emplace_back(bytes, credited);
+  if (!credited)
+    st.uncredited_in_flight += bytes;
   st.out->send(std::move(frames));
 }
 
 void send_text(connection_actor_type* self, std::string text) {
   send_frames(self, frame_list::of(std::move(text)), false);
+}
+
+void handle_frame(connection_actor_type* self, std::string& text);
+
+/// Responses queued toward the client are over their bound: it does not
+/// read them, so its further requests wait (spec section 6 for output,
+/// issue 25 item 4 for replies).
+bool reply_backlogged(const connection_state& st) {
+  return st.uncredited_in_flight > st.cfg->max_reply_backlog_bytes;
+}
+
+/// Handles `text` now and gives its read charge back to the socket.
+void handle_and_release(connection_actor_type* self, std::string& text) {
+  auto charge = inbound_charge(text.size());
+  if (!self->state.closing)
+    handle_frame(self, text);
+  self->state.out->consumed(charge);
+}
+
+/// Handles deferred frames, in order, while the backlog allows.
+void drain_deferred(connection_actor_type* self) {
+  auto& st = self->state;
+  while (!st.deferred.empty() && !st.resuming && !reply_backlogged(st)) {
+    auto text = std::move(st.deferred.front());
+    st.deferred.pop_front();
+    handle_and_release(self, text);
+  }
+}
+
+/// A client frame: handled at once unless earlier ones wait.
+void on_frame_in(connection_actor_type* self, std::string& text) {
+  auto& st = self->state;
+  if (!st.deferred.empty() || st.resuming || reply_backlogged(st)) {
+    st.deferred.push_back(std::move(text));
+    return;
+  }
+  handle_and_release(self, text);
 }
 
 /// Returns the credited part of newly written bytes to the session (the
@@ -53,6 +93,8 @@ void on_written(connection_actor_type* self, std::uint64_t bytes) {
     auto n = std::min(run, bytes);
     if (is_credited)
       credited += n;
+    else
+      st.uncredited_in_flight -= n;
     run -= n;
     bytes -= n;
     if (run == 0)
@@ -60,6 +102,7 @@ void on_written(connection_actor_type* self, std::uint64_t bytes) {
   }
   if (credited > 0 && st.session)
     self->send(st.session, written_atom::value, credited);
+  drain_deferred(self);
 }
 
 void refuse_resume(connection_actor_type* self, const protocol::request& req) {
@@ -83,6 +126,12 @@ void refuse_resume(connection_actor_type* self, const protocol::request& req) {
 void resume(connection_actor_type* self, protocol::request& req) {
   auto& st = self->state;
   auto& p = std::get<protocol::resume_params>(req.params);
+  st.resuming = true;
+  auto refused = [=](caf::error&) {
+    refuse_resume(self, req);
+    self->state.resuming = false;
+    drain_deferred(self);
+  };
   self->request(st.supervisor, caf::infinite, resume_atom::value, p.session_id,
                 p.resume_token)
       .await(
@@ -105,64 +154,97 @@ void resume(connection_actor_type* self, protocol::request& req) {
                       ++st.stats->resumes_total;
                       log::info("resumed", {{"connection_id", st.id},
                                             {"session_id", st.session_id}});
+                      st.resuming = false;
+                      drain_deferred(self);
                     },
-                    [=](caf::error&) { refuse_resume(self, req); });
+                    refused);
           },
-          [=](caf::error&) { refuse_resume(self, req); });
+          refused);
 }
 
 /// Flow control is exempt from the rate limit: a refused `pong` or `ack`
 /// would stall a client's output, not slow the client down.
+bool is_flow_control(std::string_view method) {
+  return method == "pong" || method == "ack";
+}
+
 bool rate_exempt(const protocol::decode_result& res) {
   return res.req &&
          (std::holds_alternative<protocol::pong_params>(res.req->params) ||
           std::holds_alternative<protocol::ack_params>(res.req->params));
 }
 
-/// Takes a token for the frame. Without one, a request with an id gets
-/// -32029 with `retry_after_ms`; anything else (notifications, frames whose
-/// id is unknown) is dropped. Every frame costs a token, garbage included.
-bool within_rate(connection_actor_type* self,
-                 const protocol::decode_result& res) {
+/// Notes that a frame was let through: ends a run of refusals.
+void note_within_rate(connection_state& st) {
+  if (st.rate_refused > 0)
+    log::info("rate_limit_lifted", {{"connection_id", st.id},
+                                    {"session_id", st.session_id},
+                                    {"refused", st.rate_refused}});
+  st.rate_refused = 0;
+}
+
+/// A frame over the rate limit: a request with an id gets -32029 with
+/// `retry_after_ms`; anything else (notifications, frames whose id is
+/// unknown) is dropped.
+void refuse_rate(connection_actor_type* self, const protocol::request_id& id,
+                 std::string_view method, std::uint64_t retry_ms) {
   auto& st = self->state;
-  if (rate_exempt(res))
-    return true;
-  auto retry_ms = st.bucket.take(self->clock().now());
-  if (retry_ms == 0) {
-    if (st.rate_refused > 0)
-      log::info("rate_limit_lifted", {{"connection_id", st.id},
-                                      {"session_id", st.session_id},
-                                      {"refused", st.rate_refused}});
-    st.rate_refused = 0;
-    return true;
-  }
   auto code = static_cast<int>(error_code::rate_limited);
   auto lvl = st.rate_refused++ == 0 ? log::level::info : log::level::debug;
   if (log::enabled(lvl))
-    log::write(
-        lvl, "rate_limited",
-        {{"connection_id", st.id},
-         {"session_id", st.session_id},
-         {"code", code},
-         {"method", res.req ? boost::json::value(res.req->method) : nullptr},
-         {"retry_after_ms", retry_ms},
-         {"answered", res.id.has_value()}});
-  if (!res.id)
-    return false;
+    log::write(lvl, "rate_limited",
+               {{"connection_id", st.id},
+                {"session_id", st.session_id},
+                {"code", code},
+                {"method", method.empty() ? boost::json::value(nullptr)
+                                          : boost::json::value(method)},
+                {"retry_after_ms", retry_ms},
+                {"answered", id.has_value()}});
+  if (!id)
+    return;
   st.stats->count_rpc_error(code);
   auto err = protocol::make_error(error_code::rate_limited,
                                   "Rate limit exceeded: retry after " +
                                       std::to_string(retry_ms) + " ms");
   err.data = boost::json::object{{"retry_after_ms", retry_ms}};
-  send_text(self, protocol::encode_error(res.id, err));
-  return false;
+  send_text(self, protocol::encode_error(id, err));
 }
 
-void on_frame(connection_actor_type* self, std::string& text) {
+/// Decodes a frame within the rate limit. Every frame costs a token,
+/// garbage included, except flow control. Over the limit only the envelope
+/// is read (`protocol::peek`): a refused frame costs one scan, not a parse
+/// into a document, which for nested arrays is many times its size.
+std::optional<protocol::decode_result>
+decode_within_rate(connection_actor_type* self, std::string_view text) {
   auto& st = self->state;
+  auto retry_ms = st.bucket.take(self->clock().now());
+  if (retry_ms != 0) {
+    auto env = protocol::peek(text);
+    if (!is_flow_control(env.method)) {
+      refuse_rate(self, env.id, env.method, retry_ms);
+      return std::nullopt;
+    }
+  }
   auto res = protocol::decode(text);
-  if (!within_rate(self, res))
+  if (rate_exempt(res)) {
+    if (retry_ms == 0)
+      st.bucket.refund();
+    return res;
+  }
+  if (retry_ms != 0) {
+    refuse_rate(self, res.id, res.req ? res.req->method : "", retry_ms);
+    return std::nullopt;
+  }
+  note_within_rate(st);
+  return res;
+}
+
+void handle_frame(connection_actor_type* self, std::string& text) {
+  auto& st = self->state;
+  auto decoded = decode_within_rate(self, text);
+  if (!decoded)
     return;
+  auto& res = *decoded;
   if (res.req && !res.error)
     if (auto err = protocol::check_limits(*res.req, st.cfg->limits)) {
       res.error = std::move(err);
@@ -182,10 +264,15 @@ void on_frame(connection_actor_type* self, std::string& text) {
     return;
   }
   auto& req = *res.req;
-  log::info("request", {{"connection_id", st.id},
-                        {"session_id", st.session_id},
-                        {"method", req.method},
-                        {"id", req.id ? *req.id : boost::json::value{}}});
+  // Flow control at debug: a busy client acks many times a second, and
+  // the info log must stay readable under load.
+  auto lvl = is_flow_control(req.method) ? log::level::debug : log::level::info;
+  if (log::enabled(lvl))
+    log::write(lvl, "request",
+               {{"connection_id", st.id},
+                {"session_id", st.session_id},
+                {"method", req.method},
+                {"id", req.id ? *req.id : boost::json::value{}}});
   if (std::holds_alternative<protocol::ping_params>(req.params)) {
     send_text(self,
               protocol::encode_result(
@@ -201,13 +288,6 @@ void on_frame(connection_actor_type* self, std::string& text) {
   } else {
     self->send(st.session, request_atom::value, std::move(req));
   }
-}
-
-void arm_json_ping(connection_actor_type* self) {
-  auto ms = self->state.cfg->json_ping_interval_ms;
-  if (ms > 0)
-    self->delayed_send(self, milliseconds{ms}, timer_atom::value,
-                       timer_kind::ping, std::uint64_t{0});
 }
 
 bool from(connection_actor_type* self, const caf::actor& who) {
@@ -245,7 +325,6 @@ caf::behavior connection_actor(connection_actor_type* self, std::uint64_t id,
                       {{"connection_id", st.id}, {"session_id", sid}});
             send_text(self, protocol::encode_connected(
                                 sid, token, st.cfg->heartbeat_interval_ms));
-            arm_json_ping(self);
           },
           [=](caf::error&) {
             auto& st = self->state;
@@ -260,10 +339,7 @@ caf::behavior connection_actor(connection_actor_type* self, std::uint64_t id,
             st.out->close(close_policy, "session limit exceeded");
           });
   return {
-      [=](frame_in_atom, std::string& text) {
-        if (!self->state.closing)
-          on_frame(self, text);
-      },
+      [=](frame_in_atom, std::string& text) { on_frame_in(self, text); },
       [=](written_atom, std::uint64_t bytes) { on_written(self, bytes); },
       [=](frames_atom, frame_batch& batch) {
         if (from(self, self->state.session))
@@ -288,9 +364,11 @@ caf::behavior connection_actor(connection_actor_type* self, std::uint64_t id,
           self->send(st.session, peer_gone_atom::value, clean);
         self->quit();
       },
+      // The JSON ping's clock is the socket's (websocket_session): a timer
+      // of ours would keep this actor alive until it fired, long after the
+      // connection ended.
       [=](timer_atom, timer_kind, std::uint64_t) {
         send_text(self, protocol::encode_ping(unix_now()));
-        arm_json_ping(self);
       },
   };
 }

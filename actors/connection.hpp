@@ -33,6 +33,16 @@ struct connection_state {
   /// frames that the session counts against its credit, or not (one entry
   /// per run, not per frame: a slow client's socket holds hundreds).
   std::deque<std::pair<std::uint64_t, bool>> in_flight;
+  /// Bytes of `in_flight` that the session does not count (responses,
+  /// errors, pings): the reply backlog.
+  std::uint64_t uncredited_in_flight = 0;
+  /// Client frames read while the reply backlog was over its bound, to be
+  /// handled in order once it drains. Bounded by the socket's read window:
+  /// their charge is returned only once they are handled.
+  std::deque<std::string> deferred;
+  /// A `resume` awaits the supervisor and the session: deferred frames
+  /// wait for it too, so requests keep their order.
+  bool resuming = false;
   /// We asked the socket to close; nothing more is sent.
   bool closing = false;
   /// The request rate limit of this connection, on the actor's clock.

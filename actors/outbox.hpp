@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -22,7 +23,19 @@ public:
 
   /// Sends a Close frame with `code` after the queued frames, then ends.
   virtual void close(std::uint16_t code, std::string reason) = 0;
+
+  /// The actor is done with inbound frames worth `charge` (see
+  /// `inbound_charge`): the socket may read that much more.
+  virtual void consumed(std::uint64_t charge) = 0;
 };
+
+/// What an inbound frame of `size` bytes counts against the socket's read
+/// window until the connection actor has handled it: its bytes, and never
+/// less than what a frame costs in any case (a message, a string), so that
+/// a flood of tiny frames is bounded as well as one of large ones.
+constexpr std::uint64_t inbound_charge(std::size_t size) {
+  return std::max<std::uint64_t>(size, 256);
+}
 
 using outbox_ptr = std::shared_ptr<outbox>;
 

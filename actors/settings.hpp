@@ -81,6 +81,11 @@ struct settings {
   /// refill rate; 0: no limit), and the bucket's size (the burst).
   std::uint64_t rate_limit_rps = 100;
   std::uint64_t rate_limit_burst = 200;
+  /// Bytes of responses and errors a connection may have queued toward a
+  /// client that does not read them; beyond it the connection handles no
+  /// further frame of that client (and so, through the read window, the
+  /// socket stops reading it) until the queue has drained.
+  std::size_t max_reply_backlog_bytes = 1 << 20;
 };
 
 } // namespace actorexec

@@ -42,6 +42,12 @@ public:
     return std::max<std::uint64_t>((ns + 999'999) / 1'000'000, 1);
   }
 
+  /// Gives back a token `take` took (the request turned out to be exempt).
+  void refund() {
+    if (enabled())
+      nano_tokens_ = std::min(capacity_, nano_tokens_ + unit);
+  }
+
   /// Whole tokens left.
   std::uint64_t tokens() const { return nano_tokens_ / unit; }
 

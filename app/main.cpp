@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -133,6 +134,10 @@ int run(const app::config& cfg) {
   ctx->cfg = settings_ptr;
   ctx->stats = stats;
   ctx->max_message_bytes = cfg.max_message_bytes;
+  // At least two of the largest messages, so one waiting to be handled
+  // never stops the next from being read.
+  ctx->inbound_window_bytes = std::max<std::uint64_t>(
+      ctx->inbound_window_bytes, 2 * cfg.max_message_bytes);
   ctx->handshake_timeout_ms = cfg.handshake_timeout_ms;
   ctx->access = {cfg.auth_token, cfg.allowed_origins, cfg.metrics_no_auth};
   ctx->max_connections = cfg.max_connections;

@@ -85,6 +85,11 @@ bool coalescing_stream::send_text(const frame_list& frames) {
   return true;
 }
 
+void coalescing_stream::discard_unsent() {
+  closed_ = true;
+  next_batch_.clear();
+}
+
 void coalescing_stream::note_control_frame(std::size_t at, std::size_t n) {
   auto& bytes = next_batch_.bytes;
   if (n < 4 || static_cast<unsigned char>(bytes[at]) != close_frame)

@@ -74,9 +74,28 @@ public:
   /// RFC 6455 defines none there; the answer must be 1002.
   void replace_close_code(std::uint16_t code) noexcept { close_code_ = code; }
 
+  /// Bytes read from the socket before this stream existed (after the
+  /// HTTP upgrade request, in the same packet): reads return them first.
+  void prepend_input(std::string bytes) { early_ += std::move(bytes); }
+
+  /// Drops the queued frames that are not on the wire yet, and every text
+  /// frame queued after: the peer sent its Close, so it reads no more
+  /// data, and our Close must not wait behind output nobody wants.
+  void discard_unsent();
+
   template <class Buffers, class Handler>
   auto async_read_some(const Buffers& buffers, Handler&& handler) {
-    return next_.async_read_some(buffers, std::forward<Handler>(handler));
+    if (early_.empty())
+      return next_.async_read_some(buffers, std::forward<Handler>(handler));
+    using signature = void(boost::system::error_code, std::size_t);
+    return boost::asio::async_initiate<Handler, signature>(
+        [this](auto h, const Buffers& b) {
+          auto n = boost::asio::buffer_copy(
+              b, boost::asio::buffer(early_.data(), early_.size()));
+          early_.erase(0, n);
+          complete(std::move(h), {}, n);
+        },
+        handler, buffers);
   }
 
   /// Beast's writes: the handshake response and control frames.
@@ -204,6 +223,8 @@ private:
   std::uint16_t close_code_ = 0;
   /// Beast writes waiting for the backlog to shrink.
   std::deque<deferred> waiting_;
+  /// See prepend_input.
+  std::string early_;
   std::optional<deferred> teardown_;
   written_handler written_;
   std::weak_ptr<void> owner_;

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -123,9 +124,13 @@ void http_session::upgrade(request_type req) {
                         : "too many connections from this address");
   }
   stream_.expires_never();
+  // Bytes after the request (the client's first frames, sent with it) were
+  // read into our buffer: they belong to the WebSocket.
+  auto early = beast::buffers_to_string(buffer_.data());
+  buffer_.consume(buffer_.size());
   std::make_shared<websocket_session>(stream_.release_socket(), ctx_)
-      ->run(std::move(req),
-            upgrade_info{std::move(access.subprotocol), std::move(slot)});
+      ->run(std::move(req), upgrade_info{std::move(access.subprotocol),
+                                         std::move(slot), std::move(early)});
 }
 
 void http_session::serve(const request_type& req, std::string_view path) {

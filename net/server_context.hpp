@@ -29,6 +29,10 @@ struct server_context {
   std::uint64_t http_body_limit = 64 * 1024;
   /// Inbound WebSocket message limit (1009 beyond it).
   std::uint64_t max_message_bytes = 1 << 20;
+  /// Bytes of client frames (each charged at least `inbound_charge`) a
+  /// socket may have read that its connection actor has not handled yet;
+  /// at the bound it stops reading. At least one largest message.
+  std::uint64_t inbound_window_bytes = 4 << 20;
   /// Deadline of the HTTP request and the WebSocket handshake.
   std::uint64_t handshake_timeout_ms = 10000;
   /// Bearer token and Origin allow-list; the defaults let everyone in.
@@ -45,6 +49,9 @@ struct upgrade_info {
   std::string subprotocol;
   /// Held for the WebSocket's lifetime: its place under the limits.
   std::shared_ptr<void> slot;
+  /// Bytes the client sent after its upgrade request, read with it: the
+  /// start of its first frames.
+  std::string early_bytes;
 };
 
 } // namespace actorexec::net

@@ -28,6 +28,12 @@ namespace {
 
 /// Close code for a binary frame (spec section 1).
 constexpr std::uint16_t close_unsupported = 1003;
+/// Close code for a ping flood (policy violation).
+constexpr std::uint16_t close_policy = 1008;
+/// After the peer's Close, how long our answer may take to reach it before
+/// the connection is cut: a client that stopped reading (its queue full of
+/// our output) would otherwise hold the socket until its own timeout.
+constexpr auto peer_close_timeout = milliseconds{1000};
 
 /// The outbox of one websocket_session: posts to its strand and holds it
 /// only weakly, so an actor that outlives its socket sends into the void.
@@ -47,6 +53,13 @@ public:
     asio::post(ex_, [ws = ws_, code, reason = std::move(reason)]() mutable {
       if (auto s = ws.lock())
         s->start_close(code, std::move(reason));
+    });
+  }
+
+  void consumed(std::uint64_t charge) override {
+    asio::post(ex_, [ws = ws_, charge] {
+      if (auto s = ws.lock())
+        s->on_consumed(charge);
     });
   }
 
@@ -77,7 +90,8 @@ std::uint16_t close_code_of(boost::system::error_code ec) {
 websocket_session::websocket_session(asio::ip::tcp::socket&& socket,
                                      std::shared_ptr<server_context> ctx)
     : ws_(std::move(socket)), ctx_(std::move(ctx)),
-      close_guard_(ws_.get_executor()), heartbeat_(ws_.get_executor()) {
+      close_guard_(ws_.get_executor()), heartbeat_(ws_.get_executor()),
+      json_ping_(ws_.get_executor()) {
   id_ = ctx_->next_connection_id++;
 }
 
@@ -89,6 +103,11 @@ websocket_session::~websocket_session() {
 void websocket_session::run(beast::http::request<beast::http::string_body> req,
                             upgrade_info info) {
   slot_ = std::move(info.slot);
+  // A client may send its first frames in the packet of its upgrade request:
+  // the HTTP reader took them, the WebSocket reads them first.
+  ws_.next_layer().prepend_input(std::move(info.early_bytes));
+  ping_budget_ = token_bucket{ctx_->cfg->rate_limit_rps,
+                              ctx_->cfg->rate_limit_burst, steady_clock::now()};
   // From the handshake's response on, a write on the wire keeps us alive.
   ws_.next_layer().on_written(
       [this](auto ec, std::uint64_t n) { on_written(ec, n); },
@@ -109,12 +128,17 @@ void websocket_session::run(beast::http::request<beast::http::string_body> req,
         if (!proto.empty())
           res.set(beast::http::field::sec_websocket_protocol, proto);
       }));
-  // Beast echoes a peer's close code above 4999 (it accepts them); RFC 6455
-  // defines none there, so such a Close is a protocol error: 1002.
   ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
     last_heard_ = steady_clock::now();
-    if (kind == websocket::frame_type::close && ws_.reason().code > 4999)
+    if (kind == websocket::frame_type::ping)
+      return on_peer_ping();
+    if (kind != websocket::frame_type::close)
+      return;
+    // Beast echoes a peer's close code above 4999 (it accepts them); RFC
+    // 6455 defines none there, so such a Close is a protocol error: 1002.
+    if (ws_.reason().code > 4999)
       ws_.next_layer().replace_close_code(1002);
+    on_peer_close();
   });
   ws_.read_message_max(ctx_->max_message_bytes);
   // Text frames bypass Beast (see coalescing_stream), which therefore
@@ -132,7 +156,63 @@ void websocket_session::on_accept(boost::system::error_code ec) {
                               ctx_->supervisor, ctx_->cfg, ctx_->stats);
   last_heard_ = last_progress_ = steady_clock::now();
   arm_heartbeat();
+  arm_json_ping();
   do_read();
+}
+
+void websocket_session::arm_json_ping() {
+  auto ms = ctx_->cfg->json_ping_interval_ms;
+  if (ms == 0)
+    return;
+  json_ping_.expires_after(milliseconds{ms});
+  json_ping_.async_wait([weak = weak_from_this()](auto ec) {
+    auto self = weak.lock();
+    if (!self || ec || self->gone_)
+      return;
+    caf::anon_send(self->conn_, timer_atom::value, timer_kind::ping,
+                   std::uint64_t{0});
+    self->arm_json_ping();
+  });
+}
+
+void websocket_session::on_peer_ping() {
+  if (ping_budget_.take(steady_clock::now()) == 0 || ping_flood_)
+    return;
+  ping_flood_ = true;
+  log::warn("ping_flood", {{"connection_id", id_}});
+  // Not from inside Beast's read operation: after it.
+  asio::post(ws_.get_executor(), [self = shared_from_this()] {
+    self->start_close(close_policy, "ping rate limit exceeded");
+  });
+}
+
+void websocket_session::on_peer_close() {
+  if (closing_ || peer_closing_ || gone_)
+    return; // the answer to our own Close
+  peer_closing_ = true;
+  auto code = ws_.reason().code;
+  ctx_->stats->count_close(code);
+  log::debug("ws_peer_close", {{"connection_id", id_}, {"code", code}});
+  ws_.next_layer().discard_unsent();
+  peer_gone(true, code);
+  close_guard_.expires_after(peer_close_timeout);
+  close_guard_.async_wait([weak = weak_from_this()](auto ec) {
+    auto self = weak.lock();
+    if (!self || ec)
+      return;
+    log::debug("ws_close_cut", {{"connection_id", self->id_}});
+    self->abort_socket();
+  });
+}
+
+void websocket_session::abort_socket() {
+  // A linger of zero makes close() send a reset and drop what the kernel
+  // still queues: a plain close would leave the connection open, its FIN
+  // behind data the peer never reads, for as long as TCP retries.
+  boost::system::error_code ignored;
+  auto& socket = beast::get_lowest_layer(ws_).socket();
+  socket.set_option(asio::socket_base::linger(true, 0), ignored);
+  socket.close(ignored);
 }
 
 void websocket_session::arm_heartbeat() {
@@ -181,9 +261,13 @@ void websocket_session::on_heartbeat() {
               {{"connection_id", id_},
                {"bytes_sent", ws_.next_layer().bytes_sent()},
                {"bytes_acked", acked_mark_}});
-    // The pending read fails and reports the peer gone (1006).
-    boost::system::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().close(ignored);
+    // The pending read fails and reports the peer gone (1006); with reads
+    // paused there is none, so report it here.
+    abort_socket();
+    if (read_paused_) {
+      ctx_->stats->count_close(1006);
+      peer_gone(false, 1006);
+    }
     return;
   }
   auto interval = milliseconds{cfg.heartbeat_interval_ms};
@@ -205,10 +289,14 @@ void websocket_session::do_read() {
 
 void websocket_session::on_read(boost::system::error_code ec, std::size_t) {
   last_heard_ = steady_clock::now();
+  // Closes we began, or the peer's Close, were counted when they started.
+  bool counted = closing_ || peer_closing_;
   if (ec == websocket::error::closed) {
     log::debug("ws_closed",
                {{"connection_id", id_}, {"code", ws_.reason().code}});
-    if (!closing_) // else the server's own close was counted
+    if (peer_closing_)
+      close_guard_.cancel();
+    if (!counted)
       ctx_->stats->count_close(ws_.reason().code);
     return peer_gone(true, ws_.reason().code);
   }
@@ -216,11 +304,11 @@ void websocket_session::on_read(boost::system::error_code ec, std::size_t) {
     if (is_protocol_violation(ec)) {
       log::info("ws_protocol_error",
                 {{"connection_id", id_}, {"error", ec.message()}});
-      if (!closing_)
+      if (!counted)
         ctx_->stats->count_close(close_code_of(ec));
       return peer_gone(true, 1002);
     }
-    if (!closing_)
+    if (!counted)
       ctx_->stats->count_close(1006);
     fail(ec, "read");
     // The peer is gone (reset, timeout): let go of the socket now, so no
@@ -237,10 +325,41 @@ void websocket_session::on_read(boost::system::error_code ec, std::size_t) {
     return start_close(close_unsupported, "binary frames are not supported");
   }
   if (!closing_)
-    caf::anon_send(conn_, frame_in_atom::value,
-                   beast::buffers_to_string(buffer_.data()));
+    deliver(beast::buffers_to_string(buffer_.data()));
   buffer_.consume(buffer_.size());
+  if (inbound_pending_ >= ctx_->inbound_window_bytes)
+    return pause_reading();
   do_read();
+}
+
+void websocket_session::pause_reading() {
+  // The actor is behind (or holds frames back for a client that does not
+  // read its replies): the rest waits in the TCP buffers.
+  read_paused_ = true;
+  paused_hold_ = shared_from_this();
+  log::debug("ws_read_paused",
+             {{"connection_id", id_}, {"pending", inbound_pending_}});
+}
+
+void websocket_session::release_hold() {
+  if (paused_hold_)
+    asio::post(ws_.get_executor(), [hold = std::move(paused_hold_)] {});
+}
+
+void websocket_session::deliver(std::string text) {
+  inbound_pending_ += inbound_charge(text.size());
+  caf::anon_send(conn_, frame_in_atom::value, std::move(text));
+}
+
+void websocket_session::on_consumed(std::uint64_t charge) {
+  inbound_pending_ -= std::min(inbound_pending_, charge);
+  if (!read_paused_ || inbound_pending_ >= ctx_->inbound_window_bytes)
+    return;
+  read_paused_ = false;
+  // A close in progress reads the peer's answer itself.
+  if (!closing_ && !gone_)
+    do_read();
+  release_hold();
 }
 
 void websocket_session::enqueue(const frame_list& frames) {
@@ -303,6 +422,7 @@ void websocket_session::peer_gone(bool clean, std::uint16_t code) {
     return;
   gone_ = true;
   caf::anon_send(conn_, peer_gone_atom::value, clean, code);
+  release_hold();
 }
 
 void websocket_session::fail(boost::system::error_code ec, const char* what) {

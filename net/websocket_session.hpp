@@ -18,6 +18,7 @@
 #include <caf/actor.hpp>
 
 #include "actors/messages.hpp"
+#include "actors/token_bucket.hpp"
 #include "net/coalescing_stream.hpp"
 #include "net/server_context.hpp"
 
@@ -46,10 +47,30 @@ public:
   /// Closes with `code` once the queue is written. Runs on the strand.
   void start_close(std::uint16_t code, std::string reason);
 
+  /// The connection actor handled client frames worth `charge`: reading
+  /// may go on. Runs on the strand.
+  void on_consumed(std::uint64_t charge);
+
 private:
   void on_accept(boost::system::error_code ec);
   void do_read();
   void on_read(boost::system::error_code ec, std::size_t n);
+  /// Hands a client frame to the connection actor, charging the window.
+  void deliver(std::string text);
+  /// The peer sent a Close: the session ends now (spec section 3), queued
+  /// output is dropped, and the connection is cut if our answer cannot
+  /// reach the peer soon.
+  void on_peer_close();
+  /// Charges a peer's ping to its budget; a flood closes with 1008.
+  void on_peer_ping();
+  void arm_json_ping();
+  /// Ends the TCP connection at once (a reset), whatever is still queued.
+  void abort_socket();
+  /// Stops reading until the connection actor hands back read charge.
+  void pause_reading();
+  /// Lets go of the hold of paused reads (later, never inside a member
+  /// function that still runs).
+  void release_hold();
   /// The stream wrote a batch holding `frame_bytes` of queued frames.
   void on_written(boost::system::error_code ec, std::uint64_t frame_bytes);
   void do_close();
@@ -89,6 +110,24 @@ private:
   bool pinging_ = false;
   /// The peer's acknowledged bytes when progress was last noted.
   std::uint64_t acked_mark_ = 0;
+  /// Client frames handed to the connection actor and not yet handled, as
+  /// charged (`inbound_charge`). Reading stops at the window, so what a
+  /// client sends waits in its TCP buffers, not in our memory.
+  std::uint64_t inbound_pending_ = 0;
+  /// No read is outstanding because the window is full.
+  bool read_paused_ = false;
+  /// Keeps us alive while reads are paused: no operation is pending then
+  /// to hold us, and the socket must stay open until the actor catches up.
+  std::shared_ptr<websocket_session> paused_hold_;
+  /// The peer sent a Close frame first.
+  bool peer_closing_ = false;
+  /// The peer's pings, charged to a budget of its request rate.
+  token_bucket ping_budget_;
+  bool ping_flood_ = false;
+  /// The period of the JSON `ping` notification. Its clock lives here, with
+  /// the socket: one in the connection actor kept the actor alive until it
+  /// fired, up to 30 s after the connection had ended.
+  boost::asio::steady_timer json_ping_;
 };
 
 } // namespace actorexec::net

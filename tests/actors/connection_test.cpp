@@ -14,6 +14,9 @@ namespace {
 struct mock_outbox : outbox {
   std::vector<std::string> frames;
   std::vector<std::uint16_t> closes;
+  /// Read charge the actor gave back.
+  std::uint64_t consumed_bytes = 0;
+  void consumed(std::uint64_t charge) override { consumed_bytes += charge; }
   void send(frame_list fs) override {
     std::string_view text = *fs.text;
     for (auto size : fs.sizes) {
@@ -298,6 +301,113 @@ BOOST_AUTO_TEST_CASE(a_write_across_runs_credits_its_credited_part) {
   socket_wrote(200);
   socket_wrote(300);
   BOOST_TEST(credited() == 700u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_SUITE(connection_reply_backlog, credit_fixture)
+
+// Issue 25 item 4: a client that floods requests and reads no reply must not
+// make the connection queue replies without bound.
+BOOST_AUTO_TEST_CASE(frames_wait_while_replies_are_not_read) {
+  auto request = [](int id) {
+    return R"({"jsonrpc":"2.0","method":"ping","id":)" + std::to_string(id) +
+           "}";
+  };
+  auto charge = inbound_charge(request(1).size());
+  ping(0);
+  auto reply = out->frames.back().size();
+  socket_wrote(reply);
+  out->frames.clear();
+  out->consumed_bytes = 0;
+  // Room for two unread replies: the third takes the backlog over.
+  conf->max_reply_backlog_bytes = 2 * reply + reply / 2;
+  for (int id = 1; id <= 10; ++id)
+    send(request(id));
+  BOOST_REQUIRE_EQUAL(out->frames.size(), 3u);
+  // Only handled frames gave their read charge back.
+  BOOST_TEST(out->consumed_bytes == 3 * charge);
+  std::uint64_t queued = 0;
+  for (auto& f : out->frames)
+    queued += f.size();
+  // The socket writes what was queued: the next ones are handled, in
+  // order, until the backlog is over its bound again.
+  socket_wrote(queued);
+  BOOST_REQUIRE_EQUAL(out->frames.size(), 6u);
+  for (int i = 0; i < 6; ++i)
+    BOOST_TEST(boost::json::parse(out->frames[i]).at("id").as_int64() == i + 1);
+  socket_wrote(1 << 20);
+  socket_wrote(1 << 20);
+  BOOST_TEST(out->frames.size() == 10u);
+  BOOST_TEST(out->consumed_bytes == 10 * charge);
+}
+
+BOOST_AUTO_TEST_CASE(credited_output_is_no_reply_backlog) {
+  conf->max_reply_backlog_bytes = 200;
+  session_sends({5000}, true);
+  BOOST_TEST(ok(ping(1)));
+  BOOST_TEST(ok(ping(2)));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_SUITE(connection_inbound, fixture)
+
+BOOST_AUTO_TEST_CASE(every_handled_frame_gives_its_charge_back) {
+  conf->rate_limit_rps = 0;
+  open();
+  std::string big = R"({"jsonrpc":"2.0","method":"status","id":1,)"
+                    R"("params":{"pad":")" +
+                    std::string(5000, 'x') + "\"}}";
+  send(big);
+  send("x");
+  std::string pong = R"({"jsonrpc":"2.0","method":"pong"})";
+  send(pong);
+  BOOST_TEST(out->consumed_bytes == inbound_charge(big.size()) +
+                                        inbound_charge(1) +
+                                        inbound_charge(pong.size()));
+  BOOST_TEST(inbound_charge(1) == 256u);
+  BOOST_TEST(inbound_charge(big.size()) == big.size());
+}
+
+// Issue 25 item 5: over the rate limit a frame is refused from its envelope,
+// with its id, whatever its body holds.
+BOOST_AUTO_TEST_CASE(over_the_limit_refused_from_the_envelope) {
+  open_and_spend_burst();
+  std::string nested = R"({"jsonrpc":"2.0","params":{"x":[)";
+  for (int i = 0; i < 20000; ++i)
+    nested += i == 0 ? "[[1]]" : ",[[1]]";
+  nested += R"(]},"method":"status","id":"big"})";
+  send(nested);
+  auto o = boost::json::parse(out->frames.back()).as_object();
+  BOOST_TEST(o.at("id").as_string() == "big");
+  BOOST_TEST(retry_after(o) == 100);
+  BOOST_TEST(routed->empty());
+  // Flow control stays exempt over the limit; a malformed ack does not.
+  send(R"({"jsonrpc":"2.0","method":"ack","params":{"seq":1}})");
+  BOOST_TEST(routed->size() == 1u);
+  send(R"({"jsonrpc":"2.0","method":"ack","params":{"seq":-1},"id":5})");
+  BOOST_TEST(retry_after(boost::json::parse(out->frames.back()).as_object()) ==
+             100);
+  BOOST_TEST(routed->size() == 1u);
+}
+
+// Issue 25 item 13: the JSON ping's clock is the socket's. A timer of the
+// actor's own kept a closed connection's actor alive until it fired.
+BOOST_AUTO_TEST_CASE(no_timer_keeps_the_actor_alive) {
+  conf->json_ping_interval_ms = 30000;
+  open();
+  BOOST_TEST(!sched->has_pending_timeout());
+  caf::anon_send(conn, timer_atom::value, timer_kind::ping, std::uint64_t{0});
+  run();
+  BOOST_REQUIRE_EQUAL(out->frames.size(), 1u);
+  BOOST_TEST(boost::json::parse(out->frames.back()).at("method").as_string() ==
+             "ping");
+  caf::weak_actor_ptr weak = caf::actor_cast<caf::weak_actor_ptr>(conn);
+  caf::anon_send(conn, peer_gone_atom::value, true, std::uint16_t{1000});
+  conn = nullptr;
+  run();
+  BOOST_TEST(!caf::actor_cast<caf::strong_actor_ptr>(weak));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
