@@ -110,7 +110,9 @@ step scan_dollar(std::string_view s, std::size_t pos, bool in_double) {
              special_parameters.find(c) == std::string_view::npos) {
     // `$'...'`, `$"..."` (bash translates it, then expands the result),
     // zsh's `$~x` (x's value as a pattern, glob qualifiers included),
-    // `$=x`, `$^x`, `$+x`, and whatever else a shell may make of it.
+    // `$=x`, `$^x`, `$+x`, `{$,}{x@P}` (bash's brace expansion, which
+    // comes first, makes it `${x@P}`) and whatever else a shell may make
+    // of it.
     return refuse("expansion", excerpt(s, pos, pos + 1));
   }
   // zsh evaluates a subscript as arithmetic, which runs `$(...)` found in

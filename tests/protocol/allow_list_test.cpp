@@ -238,6 +238,9 @@ BOOST_AUTO_TEST_CASE(other_dollar_forms_are_refused) {
       {"echo 5$.", "expansion '$.'"},
       {"echo $\\n", "expansion '$\\'"},
       {"echo $\xc3\xa9", "expansion '$\xc3\xa9'"},
+      // Brace expansion comes first in bash: `{$,}{x@P}` becomes `${x@P}`.
+      {"echo {$,}{x@P}", "expansion '$,'"},
+      {"echo {a,$}{x@P}", "expansion '$}'"},
       // zsh: $#x is a length, and its subscripts are arithmetic.
       {"echo $#x", "parameter expansion '$#x'"},
       {"echo $#{x}", "parameter expansion '$#{'"},
