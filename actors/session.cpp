@@ -400,6 +400,19 @@ boost::json::value status_of(session_actor_type* self) {
   return result;
 }
 
+/// Why the allow-list refuses `p` (its command, then its `env`), or nothing.
+std::optional<protocol::rpc_error>
+allow_list_refusal(const settings& cfg, const protocol::execute_params& p) {
+  if (auto err = cfg.allowed.check(p))
+    return err;
+  // Without an allow-list a client sets any variable in the command itself;
+  // with one, `env` could run what the list never saw (BASH_FUNC_*,
+  // LD_PRELOAD, BASH_ENV ...).
+  if (!cfg.allowed.empty())
+    return cfg.allowed_env.check(p);
+  return std::nullopt;
+}
+
 void execute(session_actor_type* self, protocol::request& req) {
   auto& st = self->state;
   auto& params = std::get<protocol::execute_params>(req.params);
@@ -414,7 +427,7 @@ void execute(session_actor_type* self, protocol::request& req) {
                 "use 'argv'");
     return;
   }
-  if (auto err = st.cfg->allowed.check(params)) {
+  if (auto err = allow_list_refusal(*st.cfg, params)) {
     reply_error(self, req.id, err->code, err->message);
     return;
   }

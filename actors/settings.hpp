@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "protocol/allow_list.hpp"
+#include "protocol/env_policy.hpp"
 #include "protocol/limits.hpp"
 
 namespace actorexec {
@@ -34,6 +35,9 @@ struct settings {
   std::string shell = "bash";
   /// ALLOWED_COMMANDS; empty allows everything.
   protocol::allow_list allowed;
+  /// `--allowed-env`: the names a request's `env` may set while `allowed`
+  /// is not empty (fixed refusals apply regardless); empty: any other name.
+  protocol::env_policy allowed_env;
   /// Most sessions alive at once.
   std::size_t max_sessions = 100;
   /// WebSocket ping period.

@@ -164,6 +164,14 @@ const std::vector<option>& options() {
          c.actors.allowed = protocol::allow_list::parse(s);
          return true;
        }},
+      {"allowed-env", "ACTOREXEC_ALLOWED_ENV", nullptr, "(any)",
+       "comma list of the only variables a request's `env` may set; needs "
+       "--allowed-commands (loader, shell and lookup-path variables are "
+       "refused with it regardless)",
+       [](config& c, const std::string& s) {
+         c.actors.allowed_env = protocol::env_policy::parse(s);
+         return true;
+       }},
       {"shell", "ACTOREXEC_SHELL", "CC_EXECUTOR_SHELL", "bash",
        "shell for `command`: bash, zsh or sh",
        [](config& c, const std::string& s) {
@@ -461,6 +469,12 @@ parse_config(int argc, const char* const* argv,
     out.actors.connection_window_bytes = 1;
   if (out.show_help || out.show_version)
     return std::nullopt;
+  // Without a command allow-list a client sets any variable in the command
+  // itself (`env X=1 cmd`): the list would only look like a control.
+  if (!out.actors.allowed_env.empty() && out.actors.allowed.empty())
+    return std::string{"--allowed-env needs --allowed-commands: without a "
+                       "command allow-list a client can set any variable "
+                       "through the command itself"};
   if (auto err =
           finish_security(env, flags_seen.count("auth-token-file") > 0, out))
     return err;

@@ -169,6 +169,34 @@ BOOST_AUTO_TEST_CASE(allow_list_refuses_before_spawning) {
   BOOST_TEST(children->empty());
 }
 
+BOOST_AUTO_TEST_CASE(allow_list_refuses_env_before_spawning) {
+  conf->allowed = protocol::allow_list::parse("echo");
+  conf->allowed_env = protocol::env_policy::parse("LANG");
+  open();
+  request(
+      R"({"jsonrpc":"2.0","id":1,"method":"execute","params":{"argv":["echo","hi"],"env":{"LANG":"C","LD_PRELOAD":"/tmp/x.so"}}})");
+  auto error = log->parsed().back().at("error");
+  BOOST_TEST(error.at("code").as_int64() == -32602);
+  BOOST_TEST(error.at("message").as_string() ==
+             "Invalid params: env variable 'LD_PRELOAD' is not allowed when "
+             "ALLOWED_COMMANDS is set: it makes the dynamic loader or the C "
+             "library load other code");
+  request(
+      R"({"jsonrpc":"2.0","id":2,"method":"execute","params":{"command":"echo hi","env":{"TZ":"UTC"}}})");
+  BOOST_TEST(log->parsed().back().at("error").at("code").as_int64() == -32602);
+  BOOST_TEST(children->empty());
+  request(
+      R"({"jsonrpc":"2.0","id":3,"method":"execute","params":{"command":"echo hi","env":{"LANG":"C"}}})");
+  BOOST_TEST(children->size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(env_is_not_checked_without_an_allow_list) {
+  open();
+  request(
+      R"({"jsonrpc":"2.0","id":1,"method":"execute","params":{"command":"x","env":{"LD_PRELOAD":"/tmp/x.so","BASH_FUNC_x%%":"() { :; }"}}})");
+  BOOST_TEST(children->size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(control_and_input_without_a_process_are_refused) {
   open();
   request(

@@ -1,12 +1,15 @@
 #!/usr/bin/python3
 """Security (spec section 10): the command allow-list (first word, no shell
-control operators, argv[0]), the bearer token on the upgrade (401), the
+control operators nor expansions that execute, argv[0]) and the request
+`env` it checks (issue 25: no BASH_FUNC_*, loader, shell start-up
+variables; --allowed-env), the bearer token on the upgrade (401), the
 Origin allow-list (403), children not inheriting the server's secrets, a
 non-loopback bind refused without a token unless --insecure, and --run-as
 (children as an unprivileged user; refused unless the server is root)."""
 
 import os
 import pwd
+import re
 import tempfile
 import unittest
 
@@ -75,11 +78,173 @@ class AllowListTest(ServerTestCase):
         self.assertEqual(err["message"], "Command cannot be empty")
 
 
+def processes_started(server):
+    """actorexec_processes_started_total from /metrics (no token set)."""
+    status, _, body = server.http_get("/metrics")
+    assert status == 200, status
+    found = re.search(rb"^actorexec_processes_started_total (\d+)$", body,
+                      re.MULTILINE)
+    return int(found.group(1))
+
+
+class AllowListBypassTest(ServerTestCase):
+    """Issue 25: with `--allowed-commands echo`, each of these ran code of
+    the client's choosing. Each payload would create a marker file; each
+    request must be refused with nothing started."""
+
+    server_args = ["--allowed-commands", "echo"]
+
+    async def asyncSetUp(self):
+        await super().asyncSetUp()
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.dir = tmp.name
+        self.marker = os.path.join(self.dir, "marker")
+
+    async def assert_refused(self, params, code, text, server=None):
+        server = server or self.server
+        c = await self.connect(server)
+        before = processes_started(server)
+        err = await c.call_error("execute", params, code=code)
+        self.assertIn(text, err["message"])
+        # Had anything started, this would be "A process is already
+        # running"; once it completed, the counter says it was the only one.
+        run = await c.run({"command": "echo still fine"})
+        self.assertEqual(run.text(), "still fine\n")
+        self.assertEqual(processes_started(server), before + 1)
+        self.assertFalse(os.path.exists(self.marker),
+                         "the refused request's payload ran")
+        return err
+
+    async def test_bash_function_in_env(self):
+        payload = f"() {{ touch {self.marker}; }}"
+        err = await self.assert_refused(
+            {"command": "echo hi", "env": {"BASH_FUNC_echo%%": payload}},
+            -32602, "env variable 'BASH_FUNC_echo%%' is not allowed")
+        self.assertEqual(
+            err["message"],
+            "Invalid params: env variable 'BASH_FUNC_echo%%' is not allowed "
+            "when ALLOWED_COMMANDS is set: bash imports shell functions "
+            "from it")
+        # argv is checked alike (the allowed program may be a shell script).
+        await self.assert_refused(
+            {"argv": ["echo", "hi"], "env": {"BASH_FUNC_echo%%": payload}},
+            -32602, "'BASH_FUNC_echo%%'")
+
+    async def test_prompt_transformation(self):
+        err = await self.assert_refused(
+            {"command": "echo ${x@P}", "env": {"x": f"$(touch {self.marker})"}},
+            -32001, "parameter expansion '${x@'")
+        self.assertEqual(
+            err["message"],
+            "Command 'echo ${x@P}' is not allowed: parameter expansion "
+            "'${x@' is not permitted when ALLOWED_COMMANDS is set")
+
+    async def test_arithmetic_on_a_subscript(self):
+        value = f"a[$(touch {self.marker})0]"
+        await self.assert_refused({"command": "echo $[x]", "env": {"x": value}},
+                                  -32001, "arithmetic expansion '$['")
+        await self.assert_refused(
+            {"command": "echo $((x))", "env": {"x": value}},
+            -32001, "arithmetic expansion '$(('")
+        await self.assert_refused(
+            {"command": "echo ${y:x}", "env": {"x": value, "y": "abc"}},
+            -32001, "parameter expansion '${y:'")
+        await self.assert_refused(
+            {"command": "echo ${!x}", "env": {"x": value}},
+            -32001, "parameter expansion '${!'")
+
+    async def test_ld_preload(self):
+        # No library of ours to preload: the refusal and the counter show
+        # that nothing started (before the fix, echo ran with it).
+        await self.assert_refused(
+            {"argv": ["echo", "hi"],
+             "env": {"LD_PRELOAD": os.path.join(self.dir, "evil.so")}},
+            -32602, "env variable 'LD_PRELOAD' is not allowed")
+
+    async def test_bash_env(self):
+        script = os.path.join(self.dir, "rc")
+        with open(script, "w") as f:
+            f.write(f"touch {self.marker}\n")
+        await self.assert_refused(
+            {"command": "echo hi", "env": {"BASH_ENV": script}},
+            -32602, "env variable 'BASH_ENV' is not allowed")
+
+    async def test_shellopts_and_ps4(self):
+        # bash takes PS4 from the environment only when it does not run as
+        # root: as root, the payload runs in a child as nobody.
+        server = self.server
+        if os.geteuid() == 0 and NOBODY is not None:
+            os.chmod(self.dir, 0o777)
+            server = self.start_server(*self.server_args, "--run-as", "nobody")
+        await self.assert_refused(
+            {"command": "echo hi",
+             "env": {"SHELLOPTS": "xtrace", "PS4": f"$(touch {self.marker})"}},
+            -32602, "env variable 'SHELLOPTS' is not allowed", server)
+
+    async def test_allowed_command_with_harmless_env_runs(self):
+        c = await self.connect()
+        before = processes_started(self.server)
+        # The value is not evaluated: a plain reference only substitutes it.
+        value = f"$(touch {self.marker}) `id` ${{x@P}}"
+        run = await c.run({"command": "echo \"$GREETING\" '${x@P}; | >'",
+                           "env": {"GREETING": value, "LANG": "C"}})
+        self.assertEqual(run.text(), value + " ${x@P}; | >\n")
+        run = await c.run({"argv": ["echo", "argv"], "env": {"TZ": "UTC"}})
+        self.assertEqual(run.text(), "argv\n")
+        self.assertEqual(processes_started(self.server), before + 2)
+        self.assertFalse(os.path.exists(self.marker))
+
+
+class AllowedEnvTest(ServerTestCase):
+    server_args = ["--allowed-commands", "echo",
+                   "--allowed-env", "GREETING, LD_PRELOAD"]
+
+    async def test_only_listed_names_pass(self):
+        c = await self.connect()
+        run = await c.run({"command": "echo $GREETING",
+                           "env": {"GREETING": "hello"}})
+        self.assertEqual(run.text(), "hello\n")
+        err = await c.call_error("execute", {"command": "echo $OTHER",
+                                             "env": {"OTHER": "x"}},
+                                 code=-32602)
+        self.assertEqual(err["message"],
+                         "Invalid params: env variable 'OTHER' is not "
+                         "allowed when ALLOWED_COMMANDS is set: it is not "
+                         "in --allowed-env")
+        # Listing a loader variable does not make it safe.
+        err = await c.call_error("execute", {"argv": ["echo"],
+                                             "env": {"LD_PRELOAD": "x.so"}},
+                                 code=-32602)
+        self.assertIn("the dynamic loader", err["message"])
+
+
+class AllowedEnvAloneTest(unittest.TestCase):
+    def test_refused_without_allowed_commands(self):
+        srv = Server(["--allowed-env", "GREETING"])
+        srv.exit_expected = True
+        srv.spawn()
+        try:
+            self.assertEqual(srv.wait_exit(10), 2)
+            self.assertIsNone(srv.port)
+        finally:
+            srv.stop()
+        self.assertIn("--allowed-env needs --allowed-commands",
+                      "\n".join(srv.stderr_lines))
+
+
 class NoAllowListTest(ServerTestCase):
     async def test_everything_allowed_without_list(self):
         c = await self.connect()
         run = await c.run({"command": "echo a; echo b | cat"})
         self.assertEqual(run.text(), "a\nb\n")
+
+    async def test_env_unchecked_without_list(self):
+        c = await self.connect()
+        run = await c.run({"command": "echo ${x@Q} $IFS_TEST",
+                           "env": {"x": "a b", "PS4": "+ ",
+                                   "IFS_TEST": "ok"}})
+        self.assertEqual(run.text(), "'a b' ok\n")
 
 
 TOKEN = "s3cret-token-for-tests"
