@@ -6,23 +6,41 @@ namespace actorexec {
 
 void released_history::push(std::uint64_t seq, std::uint64_t produced,
                             std::uint64_t through) {
-  if (seq != end_) {
-    bytes_.clear();
+  if (seq != end_ || count_ == 0) {
+    runs_.clear();
+    open_count_ = 0;
     count_ = 0;
+    before_ = through - produced;
   }
-  put_varint(bytes_, produced);
+  if (open_count_ > 0 && produced != open_size_)
+    close_run();
+  open_size_ = produced;
+  ++open_count_;
   ++count_;
   end_ = seq + 1;
-  through_ = through;
-  if (count_ > capacity)
-    pop_front();
+  while (runs_.size() > max_bytes)
+    pop_run();
 }
 
-void released_history::pop_front() {
-  auto it = bytes_.cbegin();
-  read_varint(it);
-  bytes_.erase(bytes_.cbegin(), it);
-  --count_;
+void released_history::close_run() {
+  put_varint(runs_, open_size_);
+  put_varint(runs_, open_count_);
+  open_count_ = 0;
+}
+
+void released_history::pop_run() {
+  auto it = runs_.cbegin();
+  auto size = read_varint(it);
+  auto n = read_varint(it);
+  runs_.erase(runs_.cbegin(), it);
+  before_ += size * n;
+  count_ -= n;
+}
+
+std::optional<std::uint64_t> released_history::first_seq() const {
+  if (count_ == 0)
+    return std::nullopt;
+  return end_ - count_;
 }
 
 std::optional<std::uint64_t>
@@ -30,14 +48,17 @@ released_history::through(std::uint64_t seq) const {
   auto first = end_ - count_;
   if (count_ == 0 || seq < first || seq >= end_)
     return std::nullopt;
-  // Back from the newest: subtract what the events after `seq` produced.
-  auto it = bytes_.cbegin();
-  for (auto s = first; s <= seq; ++s)
-    read_varint(it);
-  auto total = through_;
-  for (auto s = seq + 1; s < end_; ++s)
-    total -= read_varint(it);
-  return total;
+  // Forward from the oldest, a run at a time.
+  auto total = before_;
+  auto left = seq - first + 1; // events to add
+  for (auto it = runs_.cbegin(); it != runs_.cend() && left > 0;) {
+    auto size = read_varint(it);
+    auto n = read_varint(it);
+    auto take = n < left ? n : left;
+    total += size * take;
+    left -= take;
+  }
+  return total + open_size_ * left;
 }
 
 } // namespace actorexec

@@ -174,6 +174,7 @@ void pop_front(session_state& st) {
   auto seq = st.events.first_seq();
   bool written = st.events.written_index() > 0;
   auto gone = st.events.pop_front();
+  st.popped_through = gone.produced_through;
   if (seq > st.acked_seq)
     st.released.push(seq, gone.event.produced, gone.produced_through);
   st.buffered_bytes -= gone.event.raw_size;
@@ -604,14 +605,21 @@ void on_peer_gone(session_actor_type* self, bool clean) {
     detach(self, clean ? "detach_requested" : "connection_lost");
 }
 
-/// Output bytes up to and including `seq`, if still known.
-std::optional<std::uint64_t> cum_raw_at(const session_state& st,
-                                        std::uint64_t seq) {
-  if (seq == 0)
-    return 0;
-  if (auto through = st.released.through(seq))
-    return through;
-  return st.events.produced_through(seq);
+/// The output bytes a resume from `last_seq` missed, and whether that is
+/// exact: the events after it up to the log's oldest were removed, and the
+/// output through the last of them is known. The output through `last_seq`
+/// is known while the released history still holds it; from further back,
+/// the bytes the history covers are a lower bound.
+std::pair<std::uint64_t, bool> missed_bytes(const session_state& st,
+                                            std::uint64_t last_seq) {
+  auto end = st.popped_through;
+  if (last_seq == 0)
+    return {end, true};
+  if (auto at_client = st.released.through(last_seq))
+    return {end - *at_client, true};
+  if (st.released.size() > 0 && *st.released.first_seq() > last_seq)
+    return {end - st.released.before(), false};
+  return {0, false};
 }
 
 /// A resume from before the oldest retained event: the events in between
@@ -623,16 +631,15 @@ void report_resume_gap(session_actor_type* self, std::uint64_t last_seq) {
       st.events.sent_count() > 0 ? st.events.first_seq() : st.last_seq + 1;
   if (last_seq + 1 >= first_kept)
     return;
-  auto before_kept = cum_raw_at(st, first_kept - 1);
-  auto at_client = cum_raw_at(st, last_seq);
-  std::uint64_t bytes =
-      before_kept && at_client ? *before_kept - *at_client : 0;
+  auto [bytes, exact] = missed_bytes(st, last_seq);
   log::warn("resume_gap", {{"session_id", st.id},
                            {"last_seq", last_seq},
-                           {"first_kept", first_kept}});
+                           {"first_kept", first_kept},
+                           {"dropped_bytes", bytes},
+                           {"exact", exact}});
   reply_frame(self, protocol::encode_stream_gap(stream_kind::out, bytes,
                                                 first_kept - 1 - last_seq,
-                                                first_kept - 1));
+                                                first_kept - 1, exact));
 }
 
 /// Binds `conn` (closing a connection still attached with 4001), answers

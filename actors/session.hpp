@@ -126,6 +126,9 @@ struct session_state {
   std::uint64_t cum_events = 0;
   /// The latest events released without the client's ack.
   released_history released;
+  /// Child output through the last event removed from the log (released
+  /// or acknowledged): what a resume from before the log missed ends here.
+  std::uint64_t popped_through = 0;
   /// The server drains: end once the process is done.
   bool draining = false;
   /// When the current `execute` arrived (spawn latency).

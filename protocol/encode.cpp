@@ -317,7 +317,8 @@ std::string encode_process_error(std::string_view error, std::uint64_t seq) {
 }
 
 std::string encode_stream_gap(stream_kind stream, std::uint64_t dropped_bytes,
-                              std::uint64_t dropped_frames, std::uint64_t seq) {
+                              std::uint64_t dropped_frames, std::uint64_t seq,
+                              bool exact) {
   std::string out;
   append_notification_start(out, "stream.gap");
   append_key(out, "type");
@@ -326,6 +327,8 @@ std::string encode_stream_gap(stream_kind stream, std::uint64_t dropped_bytes,
   append_integer(out, dropped_bytes);
   out += R"(,"dropped_frames":)";
   append_integer(out, dropped_frames);
+  if (!exact)
+    out += R"(,"dropped_bytes_exact":false)";
   out += R"(,"seq":)";
   append_integer(out, seq);
   append_notification_end(out);

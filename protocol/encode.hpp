@@ -69,9 +69,12 @@ std::string encode_completed(const completion& c, std::uint64_t seq);
 /// `process.error`: a failure that is not the process's own exit.
 std::string encode_process_error(std::string_view error, std::uint64_t seq);
 
-/// `stream.gap`: output dropped under `on_overflow:"drop_oldest"`.
+/// `stream.gap`: output dropped under `on_overflow:"drop_oldest"`, or
+/// missed by a resume. `exact` false: `dropped_bytes` is only a lower
+/// bound, said with `"dropped_bytes_exact":false`.
 std::string encode_stream_gap(stream_kind stream, std::uint64_t dropped_bytes,
-                              std::uint64_t dropped_frames, std::uint64_t seq);
+                              std::uint64_t dropped_frames, std::uint64_t seq,
+                              bool exact = true);
 
 /// The JSON-level heartbeat `ping` notification.
 std::string encode_ping(double timestamp);

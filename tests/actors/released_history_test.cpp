@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "actors/released_history.hpp"
@@ -50,20 +51,40 @@ BOOST_AUTO_TEST_CASE(totals_of_every_remembered_event) {
   BOOST_TEST(!h.through(5 + sizes.size()).has_value());
 }
 
-BOOST_AUTO_TEST_CASE(forgets_the_oldest_beyond_capacity) {
+BOOST_AUTO_TEST_CASE(forgets_the_oldest_beyond_its_size) {
   released_history h;
+  // Sizes that change at every event: one run per event, two or three
+  // bytes each, so the bound is reached after about 25,000 events.
   std::vector<std::uint64_t> sizes;
-  for (std::size_t i = 0; i < released_history::capacity + 300; ++i)
-    sizes.push_back(i % 3 == 0 ? 200 : i % 7); // mixed varint lengths
+  for (std::size_t i = 0; i < 60000; ++i)
+    sizes.push_back(i % 3 == 0 ? 200 : i % 7 + 1);
   auto totals = push_run(h, 1, sizes);
-  BOOST_TEST(h.size() == released_history::capacity);
-  auto first = 1 + sizes.size() - released_history::capacity;
+  BOOST_TEST(h.encoded_bytes() <= released_history::max_bytes);
+  BOOST_TEST(h.size() < sizes.size());
+  BOOST_TEST(h.size() > 15000u);
+  auto first = 1 + sizes.size() - h.size();
+  BOOST_TEST(h.first_seq().value() == first);
+  BOOST_TEST(h.before() == totals[first - 2]);
   BOOST_TEST(!h.through(first - 1).has_value());
   for (auto seq = first; seq < 1 + sizes.size(); ++seq) {
     auto t = h.through(seq);
     BOOST_REQUIRE(t.has_value());
     BOOST_TEST(*t == totals[seq - 1]);
   }
+}
+
+BOOST_AUTO_TEST_CASE(events_of_one_size_take_one_run) {
+  released_history h;
+  // A million lines of `seq`-like output: five lengths, five runs.
+  std::vector<std::uint64_t> sizes;
+  for (std::uint64_t i = 1; i <= 1000000; ++i)
+    sizes.push_back(std::to_string(i).size() + 1);
+  auto totals = push_run(h, 1, sizes);
+  BOOST_TEST(h.size() == sizes.size());
+  BOOST_TEST(h.encoded_bytes() < 40u);
+  for (std::uint64_t seq :
+       {1ull, 9ull, 10ull, 99999ull, 100000ull, 777777ull, 1000000ull})
+    BOOST_TEST(h.through(seq).value() == totals[seq - 1]);
 }
 
 BOOST_AUTO_TEST_CASE(a_break_in_seq_starts_over) {

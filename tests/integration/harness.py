@@ -659,7 +659,10 @@ class Client:
                 self.problems.append(f"{method} without integer seq: "
                                      f"{_brief(frame)}")
             else:
-                if seq != self.last_seq + 1:
+                # A resume gap stands for every event the client missed and
+                # carries the seq of the last of them: it may skip ahead.
+                skips = method == "stream.gap" and seq > self.last_seq
+                if seq != self.last_seq + 1 and not skips:
                     self.problems.append(
                         f"seq {seq} ({method}) after seq {self.last_seq}")
                 self.last_seq = seq

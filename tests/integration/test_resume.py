@@ -92,6 +92,55 @@ class ExactlyOnceTest(ServerTestCase):
                                  ack_every=16)
 
 
+class ImplicitGapTest(ServerTestCase):
+    """Issue 25 item 12: a client that never acks, cut off with megabytes of
+    output in the socket buffers, resumes; the stream.gap says exactly how
+    many bytes it missed."""
+
+    async def test_resume_gap_counts_every_missing_byte(self):
+        total = b"".join(f"{i}\n".encode() for i in range(1, 150001))
+        c = await self.connect()
+        sid, token = c.session_id, c.connected["resume_token"]
+        await c.start({"command": "exec seq 1 150000"})
+        before = []
+        got = 0
+        while got < 100_000:
+            f = await c.wait_for(
+                lambda f: f.get("method") == "process.output", 30)
+            data = piece_bytes(f["params"])
+            before.append(data)
+            got += len(data)
+        c.abort()  # like a killed client: no Close frame
+        c = await self.connect()
+        c.last_seq = c2_seq = self.clients[-2].last_seq
+        resp = await c.call("resume", {"session_id": sid,
+                                       "resume_token": token,
+                                       "last_seq": c2_seq})
+        self.assertEqual(resp["status"], "resumed")
+        gaps, after = [], []
+        while True:
+            f = await c.wait_for(
+                lambda f: f.get("method", "").startswith(
+                    ("process.", "stream.gap")), 30)
+            if f["method"] == "stream.gap":
+                gaps.append(f["params"])
+            elif f["method"] == "process.output":
+                after.append(piece_bytes(f["params"]))
+            elif f["method"] == "process.completed":
+                break
+        # The socket buffers held far more than the replay window.
+        self.assertEqual(len(gaps), 1, gaps)
+        gap = gaps[0]
+        self.assertNotIn("dropped_bytes_exact", gap)
+        got_before, got_after = b"".join(before), b"".join(after)
+        self.assertGreater(gap["dropped_bytes"], 0)
+        self.assertEqual(len(got_before) + gap["dropped_bytes"] +
+                         len(got_after), len(total))
+        # And what arrived is the stream with exactly that hole.
+        self.assertEqual(got_before, total[:len(got_before)])
+        self.assertEqual(got_after, total[len(total) - len(got_after):])
+
+
 class OldClientTest(ServerTestCase):
     server_args = ["--heartbeat-interval-ms", "200",
                    "--json-ping-interval", "0.2"]
