@@ -3,7 +3,7 @@ loopback port, plain HTTP over http.client, WebSocket clients over Debian's
 `websockets` (10.4), raw sockets for what a library will not do, and a
 parser of the Prometheus text format.
 
-ctest passes ACTOREXEC_BIN (the server) and PROMTOOL (may be empty).
+ctest passes ACTOREXEC_BIN (the server); promtool is found on PATH.
 Every wait is bounded: a broken server fails a test, never hangs it.
 """
 
@@ -11,6 +11,7 @@ import asyncio
 import http.client
 import json
 import os
+import shutil
 import re
 import signal
 import socket
@@ -201,12 +202,19 @@ def sample(samples, name, **labels):
     return samples[key]
 
 
+def promtool():
+    """promtool's path, looked up when the test runs (it may have been
+    installed after CMake configured); a missing one fails in one line."""
+    tool = shutil.which("promtool")
+    if tool is None:
+        raise AssertionError("promtool not found: install the Debian package "
+                             "'prometheus' (deploy/install-deps.sh does)")
+    return tool
+
+
 def promtool_check(text):
-    """Runs `promtool check metrics`; (ok, output), or None without it."""
-    tool = os.environ.get("PROMTOOL") or "/usr/bin/promtool"
-    if not os.access(tool, os.X_OK):
-        return None
-    p = subprocess.run([tool, "check", "metrics"], input=text.encode(),
+    """Runs `promtool check metrics`; (ok, output)."""
+    p = subprocess.run([promtool(), "check", "metrics"], input=text.encode(),
                        capture_output=True, timeout=30)
     return p.returncode == 0, (p.stdout + p.stderr).decode()
 
