@@ -109,6 +109,10 @@ class KubernetesTest(unittest.TestCase):
                          self.deploy["spec"]["selector"]["matchLabels"])
         self.assertEqual(svc["spec"]["sessionAffinity"], "ClientIP")
         self.assertEqual(svc["spec"]["ports"][0]["port"], 8003)
+        # Pods or the Service, not both: Prometheus would scrape twice.
+        svc_ann = svc["metadata"].get("annotations") or {}
+        self.assertFalse([k for k in svc_ann if k.startswith("prometheus.io")],
+                         svc_ann)
 
 
 class ComposeTest(unittest.TestCase):
@@ -126,6 +130,19 @@ class ComposeTest(unittest.TestCase):
         grace = svc["actorexec"]["stop_grace_period"]
         self.assertGreater(int(grace.rstrip("s")),
                            SHUTDOWN_GRACE_S + DRAIN_MARGIN_S)
+
+    def test_read_only_root_leaves_the_working_directory_writable(self):
+        doc = load_all("deploy/docker-compose.yml")[0]
+        app = doc["services"]["actorexec"]
+        self.assertTrue(app["read_only"])
+        with open(path("deploy/Dockerfile")) as f:
+            workdir = [line.split()[1] for line in f
+                       if line.startswith("WORKDIR ")][-1]
+        mounts = [t.split(":")[0] for t in app.get("tmpfs", [])]
+        mounts += [v.split(":")[1] for v in app.get("volumes", [])
+                   if isinstance(v, str) and ":" in v]
+        self.assertIn("/tmp", mounts)
+        self.assertIn(workdir, mounts)
 
     def test_prometheus_config(self):
         with open(path("deploy/prometheus.yml")) as f:
@@ -166,6 +183,19 @@ class SystemdTest(unittest.TestCase):
                            SHUTDOWN_GRACE_S + DRAIN_MARGIN_S)
         self.assertEqual(svc["NoNewPrivileges"], "yes")
         self.assertEqual(unit["Install"]["WantedBy"], "multi-user.target")
+
+    def test_documentation_is_installed_by_the_documented_steps(self):
+        unit = configparser.ConfigParser(strict=False, interpolation=None)
+        unit.optionxform = str
+        unit.read(path("deploy/systemd/actorexec.service"))
+        doc = unit["Unit"]["Documentation"]
+        self.assertTrue(doc.startswith("file://"), doc)
+        target = doc[len("file://"):]
+        with open(path("docs/operations.md")) as f:
+            ops = f.read()
+        installed = re.findall(r"install -D -m 0644 -t (\S+) docs/\*\.md", ops)
+        self.assertIn(os.path.dirname(target), installed)
+        self.assertTrue(os.path.exists(path("docs/" + os.path.basename(target))))
 
 
 if __name__ == "__main__":
