@@ -101,8 +101,10 @@ void start_shutdown(std::shared_ptr<server> srv, int sig) {
   }
   srv->stopping = true;
   log::info("shutdown", {{"signal", sig}, {"grace_ms", cfg.shutdown_grace_ms}});
+  // The listener stays open while draining: a load balancer's probe must
+  // find /readyz answering 503 (not a refused connection) for the whole
+  // drain, and an upgrade gets 503 too. It closes with the I/O threads.
   srv->ctx->stats->draining = true;
-  srv->lst->stop();
   caf::anon_send(srv->ctx->supervisor, shutdown_atom::value,
                  cfg.shutdown_grace_ms);
   srv->drain_deadline =

@@ -9,7 +9,7 @@ import signal
 import time
 import unittest
 
-from ops_harness import ServerTest, async_wait_until, main
+from ops_harness import ServerTest, async_wait_until, main, raw_upgrade
 
 
 class SessionLimitTest(ServerTest):
@@ -51,38 +51,40 @@ class ConnectionLimitTest(ServerTest):
 
 class DrainingTest(ServerTest):
     # The process outlives SIGTERM for the grace period, so the server
-    # drains for a while; a keep-alive connection opened before the signal
-    # can still ask (the listener no longer accepts new ones).
+    # drains for a while.
     server_args = ["--shutdown-grace-ms", "4000"]
 
-    async def test_never_ready_while_draining(self):
+    def fresh_get(self, path):
+        """A GET on a new connection: what a load balancer's probe does."""
         conn = http.client.HTTPConnection("127.0.0.1", self.server.port,
                                           timeout=10)
-        self.addCleanup(conn.close)
-        conn.request("GET", "/readyz")
-        res = conn.getresponse()
-        res.read()
-        self.assertEqual(res.status, 200)
+        try:
+            conn.request("GET", path)
+            res = conn.getresponse()
+            return res.status, res.read()
+        finally:
+            conn.close()
+
+    async def test_503_for_the_whole_drain(self):
+        self.assertEqual(self.fresh_get("/readyz")[0], 200)
         c = await self.connect()
         res = await c.request("execute", {
             "command": "trap '' TERM; sleep 30"})
         self.assertEqual(res["result"]["status"], "started")
         self.server.proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 5
-        while True:
-            try:
-                conn.request("GET", "/readyz")
-                res = conn.getresponse()
-                body = res.read()
-            except (ConnectionError, http.client.HTTPException, OSError):
-                # Closing probe connections while draining is not-ready too.
-                return
-            if res.status != 200 or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.05)
-        self.assertEqual(res.status, 503)
+        self.assertTrue(await async_wait_until(
+            lambda: self.fresh_get("/readyz")[0] == 503, 5))
+        # New connections are still accepted and told why, until the end.
+        status, body = self.fresh_get("/readyz")
+        self.assertEqual(status, 503)
         self.assertEqual(json.loads(body),
                          {"status": "not_ready", "reason": "draining"})
+        self.assertEqual(self.fresh_get("/healthz")[0], 200)
+        # An upgrade is refused with 503 as well.
+        sock, status, _ = raw_upgrade(self.server.port)
+        sock.close()
+        self.assertEqual(status, 503)
+
 
 if __name__ == "__main__":
     main()
