@@ -67,9 +67,9 @@ bool enabled(level lvl) {
   return static_cast<int>(lvl) >= min_level.load(std::memory_order_relaxed);
 }
 
-void write(level lvl, std::string_view event, boost::json::object fields) {
-  if (!enabled(lvl))
-    return;
+namespace {
+
+void emit(level lvl, std::string_view event, boost::json::object fields) {
   boost::json::object line;
   line["time"] = now_string();
   line["level"] = name_of(lvl);
@@ -81,6 +81,17 @@ void write(level lvl, std::string_view event, boost::json::object fields) {
   std::lock_guard<std::mutex> guard{write_mutex};
   std::fwrite(text.data(), 1, text.size(), stderr);
   std::fflush(stderr);
+}
+
+} // namespace
+
+void write(level lvl, std::string_view event, boost::json::object fields) {
+  if (enabled(lvl))
+    emit(lvl, event, std::move(fields));
+}
+
+void lifecycle(std::string_view event, boost::json::object fields) {
+  emit(level::info, event, std::move(fields));
 }
 
 } // namespace actorexec::log

@@ -22,6 +22,11 @@ bool enabled(level lvl);
 /// ...fields}. Thread-safe; a line is never interleaved with another.
 void write(level lvl, std::string_view event, boost::json::object fields = {});
 
+/// Writes a line at level info whatever the lowest level set: the server's
+/// lifecycle (listening, with the port chosen for --port 0; shutdown;
+/// stopped), which an operator needs even with --log-level warn.
+void lifecycle(std::string_view event, boost::json::object fields = {});
+
 inline void debug(std::string_view ev, boost::json::object f = {}) {
   if (enabled(level::debug))
     write(level::debug, ev, std::move(f));

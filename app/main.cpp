@@ -100,7 +100,8 @@ void start_shutdown(std::shared_ptr<server> srv, int sig) {
     return;
   }
   srv->stopping = true;
-  log::info("shutdown", {{"signal", sig}, {"grace_ms", cfg.shutdown_grace_ms}});
+  log::lifecycle("shutdown",
+                 {{"signal", sig}, {"grace_ms", cfg.shutdown_grace_ms}});
   // The listener stays open while draining: a load balancer's probe must
   // find /readyz answering 503 (not a refused connection) for the whole
   // drain, and an upgrade gets 503 too. It closes with the I/O threads.
@@ -167,12 +168,12 @@ int run(const app::config& cfg) {
   auto srv = std::make_shared<server>(server{sys, ioc, ctx, lst, {}, {}});
   auto signals = std::make_shared<asio::signal_set>(ioc, SIGINT, SIGTERM);
   await_signal(srv, signals);
-  log::info("listening", {{"host", cfg.host},
-                          {"port", lst->local_endpoint().port()},
-                          {"version", ACTOREXEC_VERSION},
-                          {"max_sessions", cfg.actors.max_sessions},
-                          {"auth", !cfg.auth_token.empty()},
-                          {"run_as", cfg.run_as}});
+  log::lifecycle("listening", {{"host", cfg.host},
+                               {"port", lst->local_endpoint().port()},
+                               {"version", ACTOREXEC_VERSION},
+                               {"max_sessions", cfg.actors.max_sessions},
+                               {"auth", !cfg.auth_token.empty()},
+                               {"run_as", cfg.run_as}});
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < cfg.io_threads; ++i)
     threads.emplace_back([&ioc] { ioc.run(); });
@@ -193,7 +194,7 @@ int run(const app::config& cfg) {
   // The last actors drop their strands and pipes here, not after `ioc` (and
   // its services) went away at the end of this scope.
   sys.await_all_actors_done();
-  log::info("stopped");
+  log::lifecycle("stopped");
   return 0;
 }
 

@@ -80,5 +80,25 @@ class HttpTest(ServerTestCase):
         self.assertTrue((await c.call("ping"))["pong"])
 
 
+class QuietLogTest(ServerTestCase):
+    """Issue 26: with --port 0 and --log-level warn the chosen port must
+    still be reported (the harness learns it from the `listening` line)."""
+
+    server_args = ["--log-level", "warn"]
+
+    async def test_listening_line_at_any_level(self):
+        listening = [e for e in self.server.logs()
+                     if e.get("event") == "listening"]
+        self.assertEqual(len(listening), 1)
+        self.assertEqual(listening[0]["port"], self.server.port)
+        self.assertNotEqual(self.server.port, 0)
+        c = await self.connect()
+        self.assertTrue((await c.call("ping"))["pong"])
+        # Ordinary info events stay filtered.
+        self.assertFalse(any(e.get("level") == "info" and
+                             e.get("event") not in ("listening",)
+                             for e in self.server.logs()))
+
+
 if __name__ == "__main__":
     main()
