@@ -98,8 +98,10 @@ void http_session::upgrade(request_type req) {
   auto access = check_upgrade(ctx_->access, req);
   if (access.verdict == access_verdict::forbidden_origin) {
     stats.count_rejection(server_stats::rejection::origin);
-    log::warn("origin_refused", {{"remote", remote_address()},
-                                 {"origin", clip(req[http::field::origin])}});
+    log::warn("origin_refused",
+              {{"remote", remote_address()},
+               {"origin", clip(req[http::field::origin])},
+               {"origin_headers", req.count(http::field::origin)}});
     return refuse(req, http::status::forbidden, "origin not allowed");
   }
   if (access.verdict == access_verdict::unauthorized) {

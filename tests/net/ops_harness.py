@@ -309,13 +309,16 @@ def raw_connect(port, source="127.0.0.1"):
 
 
 def raw_upgrade(port, path="/ws/mcp", headers=None, source="127.0.0.1"):
-    """Sends a hand-made upgrade request; returns (socket, status, head)."""
+    """Sends a hand-made upgrade request; returns (socket, status, head).
+    `headers`: a dict, or a list of (name, value) to repeat a name."""
     s = raw_connect(port, source)
     lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{port}",
              "Upgrade: websocket", "Connection: Upgrade",
              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
              "Sec-WebSocket-Version: 13"]
-    for k, v in (headers or {}).items():
+    if isinstance(headers, dict):
+        headers = headers.items()
+    for k, v in headers or ():
         lines.append(f"{k}: {v}")
     s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
     head = b""
