@@ -116,6 +116,9 @@ void render_connections(std::string& out, const server_stats& s,
   // In the order of server_stats::rejection.
   samples_by(rejected, s.rejected_total, "reason",
              {"unauthorized", "forbidden_origin", "connection_limit"});
+  family{out, "actorexec_accept_failures_total", "counter",
+         "Failed accepts (out of descriptors, mostly); each backs off."}
+      .sample(get(s.accept_failures_total));
   family closes{out, "actorexec_websocket_closes_total", "counter",
                 "Ended WebSocket connections by close code (1006: no Close "
                 "frame)."};
