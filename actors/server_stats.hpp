@@ -67,6 +67,8 @@ struct server_stats {
     unauthorized,     // 401
     origin,           // 403
     connection_limit, // 503, --max-connections(-per-ip)
+    /// Closed at accept, before any request: --max-http-connections.
+    http_connection_limit,
     count_
   };
 

@@ -145,6 +145,9 @@ int run(const app::config& cfg) {
   ctx->max_connections = cfg.max_connections;
   ctx->admit = std::make_shared<net::admission>(cfg.max_connections,
                                                 cfg.max_connections_per_ip);
+  ctx->max_http_connections = cfg.max_http_connections;
+  ctx->http_admit =
+      std::make_shared<net::admission>(cfg.max_http_connections, 0);
   ctx->supervisor =
       sys.spawn(supervisor_actor, child_io::spawner(ioc), settings_ptr, stats);
   boost::system::error_code ec;

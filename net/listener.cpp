@@ -80,11 +80,7 @@ void listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
       failures_ = 0;
     }
   }
-  // Small frames (a response, one line of output) must leave at once,
-  // not wait up to 40 ms for the peer's delayed ACK (Nagle).
-  boost::system::error_code ignored;
-  socket.set_option(tcp::no_delay(true), ignored);
-  std::make_shared<http_session>(std::move(socket), ctx_)->run();
+  admit(std::move(socket));
   if (acceptor_.is_open())
     do_accept();
 }
@@ -105,6 +101,30 @@ void listener::on_accept_failed(boost::system::error_code ec) {
     if (!wait_ec && self->acceptor_.is_open())
       self->do_accept();
   });
+}
+
+void listener::admit(tcp::socket socket) {
+  admission::refusal why = admission::refusal::none;
+  auto slot = ctx_->http_admit->try_enter({}, why);
+  if (!slot) {
+    // Closed before anything is read: a flood of idle connections costs a
+    // descriptor for a moment each, not one per connection until the
+    // handshake deadline.
+    ctx_->stats->count_rejection(
+        server_stats::rejection::http_connection_limit);
+    if (auto held = refusal_log_.admit(steady_clock::now()))
+      log::warn("http_connection_limit",
+                {{"limit", ctx_->max_http_connections}, {"suppressed", *held}});
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    return;
+  }
+  // Small frames (a response, one line of output) must leave at once,
+  // not wait up to 40 ms for the peer's delayed ACK (Nagle).
+  boost::system::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  std::make_shared<http_session>(std::move(socket), ctx_, std::move(slot))
+      ->run();
 }
 
 } // namespace actorexec::net

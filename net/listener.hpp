@@ -15,7 +15,8 @@
 namespace actorexec::net {
 
 /// Accepts TCP connections and hands each, on a strand of its own, to an
-/// http_session. A failed accept (EMFILE: out of
+/// http_session holding a place under `--max-http-connections` (beyond it a
+/// connection is closed at once). A failed accept (EMFILE: out of
 /// descriptors) is retried after a back-off, not at once, which spun a core
 /// and flooded the log while the condition lasted.
 class listener : public std::enable_shared_from_this<listener> {
@@ -41,6 +42,8 @@ private:
                  boost::asio::ip::tcp::socket socket);
   /// Logs (at most once a second) and accepts again after `backoff_`.
   void on_accept_failed(boost::system::error_code ec);
+  /// Starts an http_session on `socket`, or closes it beyond the limit.
+  void admit(boost::asio::ip::tcp::socket socket);
 
   boost::asio::io_context& ioc_;
   boost::asio::ip::tcp::acceptor acceptor_;
@@ -54,6 +57,7 @@ private:
   std::uint64_t failures_ = 0;
   log_throttle failure_log_{std::chrono::seconds{1}};
   log_throttle recovery_log_{std::chrono::seconds{1}};
+  log_throttle refusal_log_{std::chrono::seconds{1}};
 };
 
 } // namespace actorexec::net

@@ -112,10 +112,12 @@ void render_connections(std::string& out, const server_stats& s,
            "Most WebSocket connections allowed at once."}
         .sample(static_cast<double>(lim.max_connections));
   family rejected{out, "actorexec_connections_rejected_total", "counter",
-                  "Requests refused before a WebSocket opened, by reason."};
+                  "Requests (and connections, at the HTTP connection limit) "
+                  "refused before a WebSocket opened, by reason."};
   // In the order of server_stats::rejection.
   samples_by(rejected, s.rejected_total, "reason",
-             {"unauthorized", "forbidden_origin", "connection_limit"});
+             {"unauthorized", "forbidden_origin", "connection_limit",
+              "http_connection_limit"});
   family{out, "actorexec_accept_failures_total", "counter",
          "Failed accepts (out of descriptors, mostly); each backs off."}
       .sample(get(s.accept_failures_total));

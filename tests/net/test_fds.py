@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Descriptors (issue 25 item 7): out of descriptors the accept loop backs
 off instead of spinning (it burnt 2.6 s of CPU in 3 s and wrote 100 MB of
-`accept_failed` lines) and recovers once descriptors free."""
+`accept_failed` lines) and recovers once descriptors free; connections not
+yet upgraded count against --max-http-connections and are closed at once
+beyond it."""
 
 import asyncio
 import os
@@ -26,6 +28,18 @@ def healthz_answers(port):
         return False
     finally:
         s.close()
+
+
+def closed_by_peer(sock, timeout):
+    """True when the server closes `sock` (EOF or reset) within `timeout`,
+    False when it is still open then."""
+    sock.settimeout(timeout)
+    try:
+        return sock.recv(1) == b""
+    except socket.timeout:
+        return False
+    except ConnectionError:
+        return True
 
 
 def open_fds(pid):
@@ -130,6 +144,44 @@ class AcceptBackoffLogTest(OutOfDescriptorsTest):
         m = parse_metrics(srv.metrics())
         self.assertEqual(sample(m, "actorexec_accept_failures_total"),
                          failures)
+
+
+class HttpConnectionLimitTest(ServerTest):
+    limit = 4
+    server_args = ["--max-http-connections", str(limit),
+                   "--handshake-timeout-ms", "120000"]
+
+    async def test_connections_beyond_the_limit_closed_at_once(self):
+        srv = self.server
+        idle = [raw_connect(srv.port) for _ in range(self.limit)]
+        self.addCleanup(lambda: [s.close() for s in idle])
+        # Accepted in order: these find every place taken. Closed at once,
+        # not at the (two minutes away) handshake deadline.
+        for _ in range(3):
+            extra = raw_connect(srv.port)
+            self.addCleanup(extra.close)
+            self.assertTrue(closed_by_peer(extra, 20))
+        for s in idle:  # the first ones are still served
+            self.assertFalse(closed_by_peer(s, 0.01))
+        idle.pop().close()
+        # A place frees once the server has read that close.
+        self.assertTrue(await async_wait_until(
+            lambda: healthz_answers(srv.port), 10))
+        m = parse_metrics(srv.metrics())
+        self.assertGreaterEqual(
+            sample(m, "actorexec_connections_rejected_total",
+                   reason="http_connection_limit"), 3)
+        self.assertTrue(await async_wait_until(
+            lambda: srv.events("http_connection_limit"), 10))
+        logged = srv.events("http_connection_limit")
+        self.assertEqual(logged[0]["limit"], self.limit)
+
+    async def test_websockets_do_not_hold_a_place(self):
+        # An upgraded connection counts under --max-connections instead.
+        clients = [await self.connect() for _ in range(self.limit + 2)]
+        for c in clients:
+            self.assertTrue((await c.request("ping"))["result"]["pong"])
+        self.assertTrue(healthz_answers(self.server.port))
 
 
 if __name__ == "__main__":
