@@ -26,6 +26,7 @@
 #include "actors/messages.hpp"
 #include "actors/supervisor.hpp"
 #include "app/config.hpp"
+#include "app/fd_limit.hpp"
 #include "net/listener.hpp"
 
 /// jemalloc's options, read once at start-up (MALLOC_CONF in the
@@ -226,5 +227,6 @@ int main(int argc, char** argv) {
                  cfg.log_level.c_str());
     return 2;
   }
+  app::ensure_fd_limit(cfg);
   return run(cfg);
 }

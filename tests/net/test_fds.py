@@ -3,15 +3,31 @@
 off instead of spinning (it burnt 2.6 s of CPU in 3 s and wrote 100 MB of
 `accept_failed` lines) and recovers once descriptors free; connections not
 yet upgraded count against --max-http-connections and are closed at once
-beyond it."""
+beyond it; at start the soft RLIMIT_NOFILE is raised to what the limits
+need, with a warning when the hard limit is below that."""
 
 import asyncio
 import os
 import socket
 import time
+import unittest
 
 from ops_harness import (Server, ServerTest, async_wait_until, main,
                          parse_metrics, raw_connect, sample, wait_until)
+
+# --max-connections + --max-http-connections + 4 x --max-sessions + 64
+# with the defaults (docs/operations.md, Sizing).
+DEFAULT_NEED = 1000 + 256 + 4 * 100 + 64
+
+
+def nofile_of(pid):
+    """(soft, hard) "Max open files" of /proc/PID/limits."""
+    with open(f"/proc/{pid}/limits") as f:
+        for line in f:
+            if line.startswith("Max open files"):
+                soft, hard = line.split()[3:5]
+                return int(soft), int(hard)
+    raise AssertionError("no Max open files in /proc/PID/limits")
 
 
 def healthz_answers(port):
@@ -182,6 +198,41 @@ class HttpConnectionLimitTest(ServerTest):
         for c in clients:
             self.assertTrue((await c.request("ping"))["result"]["pong"])
         self.assertTrue(healthz_answers(self.server.port))
+
+
+class FdFloorTest(unittest.TestCase):
+    def start(self, nofile, args=()):
+        srv = Server(args, nofile=nofile).start()
+        self.addCleanup(srv.stop)
+        return srv
+
+    def test_soft_limit_raised_to_the_need(self):
+        srv = self.start((64, 4096))
+        self.assertEqual(nofile_of(srv.proc.pid), (DEFAULT_NEED, 4096))
+        raised = srv.events("fd_limit_raised")
+        self.assertEqual([(e["from"], e["to"]) for e in raised],
+                         [(64, DEFAULT_NEED)])
+        self.assertEqual(srv.events("fd_limit_low"), [])
+
+    def test_need_follows_the_limits(self):
+        srv = self.start((64, 4096), ["--max-connections", "100",
+                                      "--max-http-connections", "50",
+                                      "--max-sessions", "10"])
+        self.assertEqual(nofile_of(srv.proc.pid), (100 + 50 + 40 + 64, 4096))
+
+    def test_hard_limit_below_the_need_warns(self):
+        srv = self.start((64, 64))
+        low = srv.events("fd_limit_low")
+        self.assertEqual(len(low), 1)
+        self.assertEqual((low[0]["need"], low[0]["hard_limit"]),
+                         (DEFAULT_NEED, 64))
+        self.assertEqual(nofile_of(srv.proc.pid), (64, 64))
+        self.assertEqual(srv.events("fd_limit_raised"), [])
+
+    def test_enough_already_left_alone(self):
+        srv = self.start((5000, 6000))
+        self.assertEqual(nofile_of(srv.proc.pid), (5000, 6000))
+        self.assertEqual(srv.events("fd_limit_raised"), [])
 
 
 if __name__ == "__main__":
