@@ -67,6 +67,8 @@ struct server_stats {
     unauthorized,     // 401
     origin,           // 403
     connection_limit, // 503, --max-connections(-per-ip)
+    /// Closed at accept, before any request: --max-http-connections.
+    http_connection_limit,
     count_
   };
 
@@ -106,6 +108,8 @@ struct server_stats {
   /// the session buffer was full), summed over processes, in nanoseconds.
   std::atomic<std::uint64_t> backpressure_blocked_ns_total{0};
   std::atomic<std::uint64_t> resumes_total{0};
+  /// accept() calls that failed (EMFILE and the like); each backs off.
+  std::atomic<std::uint64_t> accept_failures_total{0};
   /// Connections dropped because nothing arrived within the heartbeat
   /// timeout.
   std::atomic<std::uint64_t> heartbeat_timeouts_total{0};

@@ -276,6 +276,10 @@ const std::vector<option>& options() {
        "most WebSocket connections from one address, 0: no limit (503 "
        "beyond)",
        uint_field(&config::max_connections_per_ip)},
+      {"max-http-connections", "ACTOREXEC_MAX_HTTP_CONNECTIONS", nullptr, "256",
+       "most connections not yet upgraded to a WebSocket, 0: no limit (closed "
+       "at once beyond)",
+       uint_field(&config::max_http_connections)},
       {"no-shell", "ACTOREXEC_NO_SHELL", nullptr, "false",
        "accept `argv` only; `command` gets -32001 (switch)",
        [](config& c, const std::string& s) {

@@ -26,6 +26,7 @@
 #include "actors/messages.hpp"
 #include "actors/supervisor.hpp"
 #include "app/config.hpp"
+#include "app/fd_limit.hpp"
 #include "net/listener.hpp"
 
 /// jemalloc's options, read once at start-up (MALLOC_CONF in the
@@ -146,6 +147,9 @@ int run(const app::config& cfg) {
   ctx->max_connections = cfg.max_connections;
   ctx->admit = std::make_shared<net::admission>(cfg.max_connections,
                                                 cfg.max_connections_per_ip);
+  ctx->max_http_connections = cfg.max_http_connections;
+  ctx->http_admit =
+      std::make_shared<net::admission>(cfg.max_http_connections, 0);
   ctx->supervisor =
       sys.spawn(supervisor_actor, child_io::spawner(ioc), settings_ptr, stats);
   boost::system::error_code ec;
@@ -224,5 +228,6 @@ int main(int argc, char** argv) {
                  cfg.log_level.c_str());
     return 2;
   }
+  app::ensure_fd_limit(cfg);
   return run(cfg);
 }

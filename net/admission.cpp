@@ -12,12 +12,16 @@ admission::slot admission::try_enter(const std::string& address, refusal& why) {
       why = refusal::total;
       return nullptr;
     }
-    auto& n = per_address_[address];
-    if (max_per_address_ > 0 && n >= max_per_address_) {
-      why = refusal::per_address;
-      return nullptr;
+    // Addresses are counted only under a per-address limit: without one the
+    // map would cost a lookup per connection for nothing.
+    if (max_per_address_ > 0) {
+      auto& n = per_address_[address];
+      if (n >= max_per_address_) {
+        why = refusal::per_address;
+        return nullptr;
+      }
+      ++n;
     }
-    ++n;
     ++total_;
   }
   why = refusal::none;
@@ -41,6 +45,8 @@ bool admission::full() const {
 void admission::leave(const std::string& address) {
   std::lock_guard<std::mutex> guard{mtx_};
   --total_;
+  if (max_per_address_ == 0)
+    return;
   auto i = per_address_.find(address);
   if (i != per_address_.end() && --i->second == 0)
     per_address_.erase(i);

@@ -10,7 +10,9 @@ namespace actorexec::net {
 
 /// Counts open WebSockets overall and per remote address, and refuses an
 /// upgrade beyond `--max-connections` or `--max-connections-per-ip` (spec
-/// section 10; issue 8 item 5). Thread-safe: upgrades arrive on many strands.
+/// section 10; issue 8 item 5). A second one counts connections not yet
+/// upgraded against `--max-http-connections`. Thread-safe: upgrades arrive
+/// on many strands.
 class admission : public std::enable_shared_from_this<admission> {
 public:
   /// Limits; 0 means unlimited.

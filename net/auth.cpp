@@ -129,18 +129,28 @@ std::optional<std::string> query_param(std::string_view target,
   return std::nullopt;
 }
 
+bool origin_allowed(const access_policy& policy, const http_request& req) {
+  // A browser sends one Origin. Two mean a client or a proxy that added one
+  // to another; which one a check should read is anyone's guess (this one
+  // read the first, so a foreign origin after a listed one passed), so
+  // neither is believed, with an allow-list or without.
+  if (req.count(http::field::origin) > 1)
+    return false;
+  if (policy.allowed_origins.empty())
+    return true;
+  auto i = req.find(http::field::origin);
+  // No Origin: not a browser, so no cross-site hijacking to fear.
+  return i == req.end() ||
+         std::find(policy.allowed_origins.begin(), policy.allowed_origins.end(),
+                   i->value()) != policy.allowed_origins.end();
+}
+
 upgrade_access check_upgrade(const access_policy& policy,
                              const http_request& req) {
   upgrade_access result;
-  if (!policy.allowed_origins.empty()) {
-    auto i = req.find(http::field::origin);
-    // No Origin: not a browser, so no cross-site hijacking to fear.
-    if (i != req.end() &&
-        std::find(policy.allowed_origins.begin(), policy.allowed_origins.end(),
-                  i->value()) == policy.allowed_origins.end()) {
-      result.verdict = access_verdict::forbidden_origin;
-      return result;
-    }
+  if (!origin_allowed(policy, req)) {
+    result.verdict = access_verdict::forbidden_origin;
+    return result;
   }
   if (policy.token.empty())
     return result;

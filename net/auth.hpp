@@ -27,7 +27,7 @@ enum class access_verdict {
   allow,
   /// 401: a token is required and none of the offered ones matches.
   unauthorized,
-  /// 403: the Origin header is not on the allow-list.
+  /// 403: the Origin header is not on the allow-list, or came twice.
   forbidden_origin,
 };
 
@@ -51,6 +51,11 @@ bool constant_time_equal(std::string_view expected, std::string_view offered);
 /// nothing when absent.
 std::optional<std::string> query_param(std::string_view target,
                                        std::string_view name);
+
+/// True when the Origin of `req` may open a WebSocket: absent, or one
+/// header whose value is on the allow-list (any value when the list is
+/// empty). More than one Origin header is refused whatever the list.
+bool origin_allowed(const access_policy& policy, const http_request& req);
 
 /// Checks Origin, then the token (Authorization: Bearer, ?token=, or a
 /// `bearer.<token>` subprotocol), of a WebSocket upgrade request.

@@ -38,8 +38,10 @@ std::string_view clip(std::string_view s) {
 } // namespace
 
 http_session::http_session(boost::asio::ip::tcp::socket&& socket,
-                           std::shared_ptr<server_context> ctx)
-    : stream_(std::move(socket)), ctx_(std::move(ctx)) {}
+                           std::shared_ptr<server_context> ctx,
+                           std::shared_ptr<void> slot)
+    : stream_(std::move(socket)), ctx_(std::move(ctx)), slot_(std::move(slot)) {
+}
 
 void http_session::run() {
   boost::asio::dispatch(stream_.get_executor(),
@@ -98,8 +100,10 @@ void http_session::upgrade(request_type req) {
   auto access = check_upgrade(ctx_->access, req);
   if (access.verdict == access_verdict::forbidden_origin) {
     stats.count_rejection(server_stats::rejection::origin);
-    log::warn("origin_refused", {{"remote", remote_address()},
-                                 {"origin", clip(req[http::field::origin])}});
+    log::warn("origin_refused",
+              {{"remote", remote_address()},
+               {"origin", clip(req[http::field::origin])},
+               {"origin_headers", req.count(http::field::origin)}});
     return refuse(req, http::status::forbidden, "origin not allowed");
   }
   if (access.verdict == access_verdict::unauthorized) {
@@ -128,6 +132,8 @@ void http_session::upgrade(request_type req) {
   // read into our buffer: they belong to the WebSocket.
   auto early = beast::buffers_to_string(buffer_.data());
   buffer_.consume(buffer_.size());
+  // A WebSocket counts under --max-connections from here on.
+  slot_.reset();
   std::make_shared<websocket_session>(stream_.release_socket(), ctx_)
       ->run(std::move(req), upgrade_info{std::move(access.subprotocol),
                                          std::move(slot), std::move(early)});

@@ -20,11 +20,14 @@ namespace actorexec::net {
 /// `/metrics`, 404 for anything else, and the upgrade of `/ws/mcp` (alias
 /// `/ws`) into a websocket_session once Origin, token and connection limits
 /// allow it. Requests have a deadline (which also cuts off a slowloris
-/// client) and a body limit.
+/// client) and a body limit, and connections not yet upgraded count against
+/// `--max-http-connections`.
 class http_session : public std::enable_shared_from_this<http_session> {
 public:
+  /// `slot`: the connection's place under `--max-http-connections`, held
+  /// until the connection ends or becomes a WebSocket.
   http_session(boost::asio::ip::tcp::socket&& socket,
-               std::shared_ptr<server_context> ctx);
+               std::shared_ptr<server_context> ctx, std::shared_ptr<void> slot);
 
   void run();
 
@@ -55,6 +58,7 @@ private:
       boost::beast::http::request_parser<boost::beast::http::string_body>>
       parser_;
   std::shared_ptr<response_type> res_;
+  std::shared_ptr<void> slot_;
 };
 
 } // namespace actorexec::net

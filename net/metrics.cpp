@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -88,6 +89,16 @@ std::string label(const char* name, std::string_view value) {
   return s;
 }
 
+/// One sample per slot of `counts` (an array indexed by an enum), labelled
+/// `key` = the slot's entry of `names`, which lists the enum's values in
+/// order (checked to be as many).
+template <std::size_t N, class Counter>
+void samples_by(family& f, const std::array<Counter, N>& counts,
+                const char* key, const char* const (&names)[N]) {
+  for (std::size_t i = 0; i < N; ++i)
+    f.sample(get(counts[i]), label(key, names[i]));
+}
+
 void render_connections(std::string& out, const server_stats& s,
                         const metrics_limits& lim) {
   family{out, "actorexec_connections_active", "gauge",
@@ -100,16 +111,16 @@ void render_connections(std::string& out, const server_stats& s,
     family{out, "actorexec_connections_max", "gauge",
            "Most WebSocket connections allowed at once."}
         .sample(static_cast<double>(lim.max_connections));
-  using r = server_stats::rejection;
-  auto& rej = s.rejected_total;
-  family{out, "actorexec_connections_rejected_total", "counter",
-         "Requests refused before a WebSocket opened, by reason."}
-      .sample(get(rej[static_cast<std::size_t>(r::unauthorized)]),
-              label("reason", "unauthorized"))
-      .sample(get(rej[static_cast<std::size_t>(r::origin)]),
-              label("reason", "forbidden_origin"))
-      .sample(get(rej[static_cast<std::size_t>(r::connection_limit)]),
-              label("reason", "connection_limit"));
+  family rejected{out, "actorexec_connections_rejected_total", "counter",
+                  "Requests (and connections, at the HTTP connection limit) "
+                  "refused before a WebSocket opened, by reason."};
+  // In the order of server_stats::rejection.
+  samples_by(rejected, s.rejected_total, "reason",
+             {"unauthorized", "forbidden_origin", "connection_limit",
+              "http_connection_limit"});
+  family{out, "actorexec_accept_failures_total", "counter",
+         "Failed accepts (out of descriptors, mostly); each backs off."}
+      .sample(get(s.accept_failures_total));
   family closes{out, "actorexec_websocket_closes_total", "counter",
                 "Ended WebSocket connections by close code (1006: no Close "
                 "frame)."};
@@ -164,18 +175,12 @@ void render_processes(std::string& out, const server_stats& s) {
   family{out, "actorexec_processes_started_total", "counter",
          "Child processes spawned since start."}
       .sample(get(s.processes_total));
-  using c = server_stats::completion;
-  auto& done = s.processes_completed_total;
-  family{out, "actorexec_processes_completed_total", "counter",
-         "Child processes ended, by the status of process.completed."}
-      .sample(get(done[static_cast<std::size_t>(c::completed)]),
-              label("status", "completed"))
-      .sample(get(done[static_cast<std::size_t>(c::failed)]),
-              label("status", "failed"))
-      .sample(get(done[static_cast<std::size_t>(c::canceled)]),
-              label("status", "canceled"))
-      .sample(get(done[static_cast<std::size_t>(c::timed_out)]),
-              label("status", "timed_out"));
+  family completed{out, "actorexec_processes_completed_total", "counter",
+                   "Child processes ended, by the status of "
+                   "process.completed."};
+  // In the order of server_stats::completion.
+  samples_by(completed, s.processes_completed_total, "status",
+             {"completed", "failed", "canceled", "timed_out"});
   family{out, "actorexec_spawn_failures_total", "counter",
          "execute requests whose spawn failed."}
       .sample(get(s.spawn_failures_total));

@@ -41,6 +41,10 @@ struct server_context {
   std::size_t max_connections = 0;
   /// Places under the connection limits; unlimited unless main replaces it.
   std::shared_ptr<admission> admit = std::make_shared<admission>(0, 0);
+  /// Most connections not yet upgraded at once (0: unlimited); enforced by
+  /// `http_admit`, whose places the listener takes at accept.
+  std::size_t max_http_connections = 0;
+  std::shared_ptr<admission> http_admit = std::make_shared<admission>(0, 0);
 };
 
 /// What an http_session hands its websocket_session besides the request.

@@ -102,7 +102,8 @@ public:
     return v->get_bool();
   }
 
-  /// A positive, finite number of seconds (integer or floating point).
+  /// A positive number of seconds (integer or floating point), at most
+  /// `max_timeout_seconds`.
   std::optional<double> seconds(std::string_view key) {
     auto v = find(key);
     if (v == nullptr)
@@ -111,6 +112,12 @@ public:
     auto d = v->to_number<double>(ec);
     if (ec || !std::isfinite(d) || d <= 0) {
       invalid(quoted(key) + " must be a positive number");
+      return std::nullopt;
+    }
+    if (d > max_timeout_seconds) {
+      invalid(quoted(key) + " must be at most " +
+              std::to_string(static_cast<std::uint64_t>(max_timeout_seconds)) +
+              " seconds");
       return std::nullopt;
     }
     return d;

@@ -29,15 +29,25 @@ const char* to_string(stream_kind kind);
 /// request had none (the response then has no `id` key at all).
 using request_id = std::optional<boost::json::value>;
 
+/// Largest `timeout` and `idle_timeout`, in seconds (about 31.7 years). The
+/// process actor keeps its clocks as int64 nanoseconds (`caf::timespan`,
+/// which ends at 9.2e18 ns, 292 years) and adds them to the steady clock's
+/// now (time since boot); 1e9 s is 1e18 ns, so neither the conversion nor
+/// the deadline can overflow, where 1e10 s wrapped around and killed the
+/// process at once.
+constexpr double max_timeout_seconds = 1e9;
+
 /// `execute`: run `command` under the shell, or `argv` without one.
 struct execute_params {
   /// Shell command; set exactly when `argv` is empty.
   std::optional<std::string> command;
   /// Executable and arguments, run without a shell.
   std::vector<std::string> argv;
-  /// Wall-clock limit in seconds (positive), then the process is cancelled.
+  /// Wall-clock limit in seconds (positive, at most
+  /// `max_timeout_seconds`), then the process is cancelled.
   std::optional<double> timeout;
-  /// Seconds without output before the process is cancelled.
+  /// Seconds without output before the process is cancelled (the same
+  /// bounds).
   std::optional<double> idle_timeout;
   /// Working directory of the child.
   std::optional<std::string> cwd;

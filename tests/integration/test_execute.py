@@ -285,6 +285,33 @@ class TimeoutTest(ServerTestCase):
         self.assertCompleted(run)
         self.assertEqual(run.text(), "quick\n")
 
+    async def test_timeouts_beyond_the_maximum_refused(self):
+        # 1e10 s and more overflowed the clocks' nanoseconds: the process
+        # was killed as timed_out after 0.00 s.
+        c = await self.connect()
+        for key in ("timeout", "idle_timeout"):
+            for value in (1e10, 1e19, 1e300):
+                err = await c.call_error("execute", {"command": "true",
+                                                     key: value}, code=-32602)
+                self.assertEqual(
+                    err["message"], f"Invalid params: '{key}' must be at "
+                    "most 1000000000 seconds")
+        self.assertIsNone((await c.call("status"))["process"])
+
+    async def test_largest_timeouts_do_not_kill_at_once(self):
+        c = await self.connect()
+        run = await c.start({"command": fake_cmd("--text", "begin",
+                                                 "--sleep-ms", "20000"),
+                             "timeout": 1e9, "idle_timeout": 1e9})
+        await c.collect_until(run, "process.output")
+        # The clocks' arithmetic on pause and resume must not wrap either.
+        await c.call("control", {"type": "PAUSE"})
+        await c.call("control", {"type": "RESUME"})
+        await c.call("control", {"type": "CANCEL"})
+        await c.collect(run)
+        self.assertEqual(run.completed["status"], "canceled", run.completed)
+        self.assertEqual(run.text(), "begin\n")
+
     async def test_idle_timeout(self):
         c = await self.connect()
         run = await c.run({"command": fake_cmd("--interval-ms", "100",

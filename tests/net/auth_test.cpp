@@ -124,6 +124,28 @@ BOOST_AUTO_TEST_CASE(origin_is_checked_before_the_token) {
       (check_upgrade(p, req).verdict == access_verdict::forbidden_origin));
 }
 
+// Only the first Origin was read: a foreign one after a listed one passed.
+BOOST_AUTO_TEST_CASE(duplicate_origin_headers_are_refused) {
+  auto listed = with_token();
+  listed.allowed_origins = {"https://good.example"};
+  auto open = with_token(); // no allow-list: any single origin passes
+  for (auto second : {"https://evil.example", "https://good.example"}) {
+    auto req = upgrade_request("/ws?token=" + token);
+    req.insert(http::field::origin, "https://good.example");
+    req.insert(http::field::origin, second);
+    for (auto* p : {&listed, &open}) {
+      BOOST_TEST(!origin_allowed(*p, req), second);
+      BOOST_TEST(
+          (check_upgrade(*p, req).verdict == access_verdict::forbidden_origin),
+          second);
+    }
+  }
+  auto one = upgrade_request("/ws?token=" + token);
+  one.insert(http::field::origin, "https://good.example");
+  BOOST_TEST((check_upgrade(listed, one).verdict == access_verdict::allow));
+  BOOST_TEST((check_upgrade(open, one).verdict == access_verdict::allow));
+}
+
 BOOST_AUTO_TEST_CASE(metrics_and_health_need_the_token_unless_exempt) {
   auto p = with_token();
   http_request req{http::verb::get, "/metrics", 11};

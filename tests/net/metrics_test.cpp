@@ -40,6 +40,8 @@ BOOST_AUTO_TEST_CASE(counters_render_with_labels) {
   s.count_close(3000);
   s.count_completion(server_stats::completion::timed_out);
   s.count_rejection(server_stats::rejection::unauthorized);
+  s.count_rejection(server_stats::rejection::http_connection_limit);
+  s.accept_failures_total = 7;
   auto text = render_metrics(s, {100, 0}, std::nullopt);
   BOOST_TEST(has_line(text, R"(actorexec_sessions{state="attached"} 3)"));
   BOOST_TEST(has_line(text, R"(actorexec_sessions{state="detached"} 2)"));
@@ -70,6 +72,10 @@ BOOST_AUTO_TEST_CASE(counters_render_with_labels) {
   BOOST_TEST(has_line(
       text,
       R"(actorexec_connections_rejected_total{reason="unauthorized"} 1)"));
+  BOOST_TEST(has_line(
+      text,
+      R"(actorexec_connections_rejected_total{reason="http_connection_limit"} 1)"));
+  BOOST_TEST(has_line(text, "actorexec_accept_failures_total 7"));
   // No limit configured: no gauge claiming one.
   BOOST_TEST(text.find("actorexec_connections_max") == std::string::npos);
   BOOST_TEST(text.find("process_resident_memory_bytes") == std::string::npos);

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -68,10 +69,12 @@ async def async_wait_until(cond, timeout=10.0, step=0.02):
 class Server:
     """The binary started with `--port 0`; its stderr kept line by line."""
 
-    def __init__(self, args=(), env=None, host="127.0.0.1"):
+    def __init__(self, args=(), env=None, host="127.0.0.1", nofile=None):
         self.cmd = [server_binary(), "--host", host, "--port", "0",
                     *[str(a) for a in args]]
         self.env = clean_env(env)
+        # (soft, hard) RLIMIT_NOFILE of the server, or None: ours.
+        self.nofile = nofile
         self.port = None
         self.lines = []
         self._cond = threading.Condition()
@@ -82,9 +85,20 @@ class Server:
         self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, env=self.env,
-                                     start_new_session=True)
+                                     start_new_session=True,
+                                     preexec_fn=self._limit_fds)
         threading.Thread(target=self._drain, daemon=True).start()
         return self
+
+    def _limit_fds(self):
+        if self.nofile is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, self.nofile)
+
+    def cpu_seconds(self):
+        """utime + stime of the server so far (/proc/PID/stat)."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def start(self):
         self.spawn()
@@ -283,9 +297,11 @@ class ServerTest(unittest.IsolatedAsyncioTestCase):
 
     server_args = []
     server_env = None
+    server_nofile = None
 
     async def asyncSetUp(self):
-        self.server = Server(self.server_args, self.server_env).start()
+        self.server = Server(self.server_args, self.server_env,
+                             nofile=self.server_nofile).start()
         self.addCleanup(self.server.stop)
         self.clients = []
 
@@ -309,13 +325,16 @@ def raw_connect(port, source="127.0.0.1"):
 
 
 def raw_upgrade(port, path="/ws/mcp", headers=None, source="127.0.0.1"):
-    """Sends a hand-made upgrade request; returns (socket, status, head)."""
+    """Sends a hand-made upgrade request; returns (socket, status, head).
+    `headers`: a dict, or a list of (name, value) to repeat a name."""
     s = raw_connect(port, source)
     lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{port}",
              "Upgrade: websocket", "Connection: Upgrade",
              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
              "Sec-WebSocket-Version: 13"]
-    for k, v in (headers or {}).items():
+    if isinstance(headers, dict):
+        headers = headers.items()
+    for k, v in headers or ():
         lines.append(f"{k}: {v}")
     s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
     head = b""

@@ -161,6 +161,47 @@ class OriginTest(ServerTest):
         self.assertTrue((await c.request("ping"))["result"]["pong"])
 
 
+def duplicate_origin_status(test, first, second):
+    """Status of a raw upgrade carrying two Origin headers."""
+    sock, status, _ = raw_upgrade(test.server.port, headers=[
+        ("Origin", first), ("Origin", second)])
+    sock.close()
+    return status
+
+
+class DuplicateOriginTest(ServerTest):
+    """Only the first Origin header was checked: a foreign one after a
+    listed one was upgraded (101). Two are refused, list or no list."""
+
+    server_args = ["--allowed-origin", "https://good.example"]
+
+    async def test_second_origin_refused(self):
+        for second in ("https://evil.example", "https://good.example"):
+            self.assertEqual(duplicate_origin_status(
+                self, "https://good.example", second), 403, second)
+        m = parse_metrics(self.server.metrics())
+        self.assertEqual(sample(m, "actorexec_connections_rejected_total",
+                                reason="forbidden_origin"), 2)
+        self.assertEqual(sample(m, "actorexec_connections_opened_total"), 0)
+        refused = self.server.events("origin_refused")
+        self.assertEqual([e.get("origin_headers") for e in refused], [2, 2])
+        # One listed Origin still opens a WebSocket.
+        sock, status, _ = raw_upgrade(self.server.port, headers={
+            "Origin": "https://good.example"})
+        sock.close()
+        self.assertEqual(status, 101)
+
+
+class DuplicateOriginWithoutListTest(ServerTest):
+    async def test_second_origin_refused_without_a_list(self):
+        self.assertEqual(duplicate_origin_status(
+            self, "https://a.example", "https://b.example"), 403)
+        sock, status, _ = raw_upgrade(self.server.port, headers={
+            "Origin": "https://a.example"})
+        sock.close()
+        self.assertEqual(status, 101)
+
+
 class OriginEnvTest(ServerTest):
     server_env = {"ACTOREXEC_ALLOWED_ORIGINS":
                   "https://a.example, https://b.example"}

@@ -350,6 +350,22 @@ BOOST_AUTO_TEST_CASE(execute_timeouts) {
   }
 }
 
+// Beyond 1e9 s the clocks' nanoseconds overflowed: 1e10, 1e19 and 1e300
+// killed the process at once (issue 25, item 8).
+BOOST_AUTO_TEST_CASE(execute_timeouts_have_a_maximum) {
+  for (auto key : {"timeout"s, "idle_timeout"s}) {
+    auto params = R"("command":"x",")" + key + "\":";
+    for (auto v : {"1e10", "1e19", "1e300", "9.2e9", "1000000000.5",
+                   "18446744073709551615", "100000000000000000000000"})
+      invalid_exec(params + v,
+                   "'" + key + "' must be at most 1000000000 seconds");
+    auto at_most = exec_ok(params + "1000000000");
+    BOOST_TEST(
+        (key == "timeout" ? at_most.timeout : at_most.idle_timeout).value() ==
+        1e9);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(execute_cwd) {
   for (auto v : {"1", "[]", "{}", "false"})
     invalid_exec(R"("command":"x","cwd":)" + std::string{v},
