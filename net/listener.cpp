@@ -50,14 +50,6 @@ void listener::run() {
   do_accept();
 }
 
-void listener::stop() {
-  asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
-    boost::system::error_code ignored;
-    self->acceptor_.close(ignored);
-    self->retry_.cancel();
-  });
-}
-
 void listener::do_accept() {
   // Each connection gets its own strand: its handlers never run at once.
   acceptor_.async_accept(asio::make_strand(ioc_),

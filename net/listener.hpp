@@ -33,9 +33,6 @@ public:
   /// Starts accepting.
   void run();
 
-  /// Stops accepting; open connections stay.
-  void stop();
-
 private:
   void do_accept();
   void on_accept(boost::system::error_code ec,
