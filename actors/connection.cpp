@@ -239,6 +239,27 @@ decode_within_rate(connection_actor_type* self, std::string_view text) {
   return res;
 }
 
+/// Params the method does not know: logged, and refused under
+/// --strict-params (else ignored, and named in the response's warnings).
+std::optional<protocol::rpc_error>
+on_unknown_params(const connection_state& st, const protocol::request& req) {
+  boost::json::array names;
+  for (auto& n : req.unknown_params)
+    names.emplace_back(n);
+  log::info("unknown_params", {{"connection_id", st.id},
+                               {"session_id", st.session_id},
+                               {"method", req.method},
+                               {"params", names},
+                               {"refused", st.cfg->strict_params}});
+  if (!st.cfg->strict_params)
+    return std::nullopt;
+  auto err = protocol::make_error(error_code::invalid_params,
+                                  "Invalid params: unknown param '" +
+                                      req.unknown_params.front() + "'");
+  err.data = boost::json::object{{"unknown_params", std::move(names)}};
+  return err;
+}
+
 void handle_frame(connection_actor_type* self, std::string& text) {
   auto& st = self->state;
   auto decoded = decode_within_rate(self, text);
@@ -247,6 +268,11 @@ void handle_frame(connection_actor_type* self, std::string& text) {
   auto& res = *decoded;
   if (res.req && !res.error)
     if (auto err = protocol::check_limits(*res.req, st.cfg->limits)) {
+      res.error = std::move(err);
+      res.req.reset();
+    }
+  if (res.req && !res.error && !res.req->unknown_params.empty())
+    if (auto err = on_unknown_params(st, *res.req)) {
       res.error = std::move(err);
       res.req.reset();
     }

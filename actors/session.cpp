@@ -44,8 +44,12 @@ void reply_frame(session_actor_type* self, std::string text) {
   self->send(st.conn, frames_atom::value, std::move(batch));
 }
 
+/// A response; `unknown` names the params of the request that were
+/// ignored (as `warnings`).
 void reply(session_actor_type* self, const protocol::request_id& id,
-           boost::json::value result) {
+           boost::json::value result,
+           const std::vector<std::string>& unknown = {}) {
+  protocol::add_warnings(result, unknown);
   reply_frame(self, protocol::encode_result(id, std::move(result)));
 }
 
@@ -436,6 +440,7 @@ void execute(session_actor_type* self, protocol::request& req) {
                   st.cfg->run_as};
   st.policy = params.on_overflow;
   st.pending_execute = req.id;
+  st.pending_unknown = req.unknown_params;
   st.awaiting_start = true;
   st.execute_at = self->clock().now();
   st.proc = self->spawn<caf::monitored>(process_actor, caf::actor{self},
@@ -459,9 +464,9 @@ void on_started(session_actor_type* self, std::int64_t pid) {
   st.last_completion = nullptr;
   st.stream_bytes[0] = st.stream_bytes[1] = 0;
   st.dropped_bytes = 0;
-  reply(
-      self, st.pending_execute,
-      boost::json::object{{"status", "started"}, {"pid", pid}, {"pgid", pid}});
+  reply(self, st.pending_execute,
+        boost::json::object{{"status", "started"}, {"pid", pid}, {"pgid", pid}},
+        st.pending_unknown);
   push_simple(self, event_kind::started);
 }
 
@@ -496,11 +501,12 @@ void control(session_actor_type* self, protocol::request& req) {
   }
   auto type = std::get<protocol::control_params>(req.params).type;
   auto id = req.id;
+  auto unknown = req.unknown_params;
   self->request(st.proc, caf::infinite, control_atom::value, type)
       .then(
           [=](const std::string& status) {
             auto& st = self->state;
-            reply(self, id, boost::json::object{{"status", status}});
+            reply(self, id, boost::json::object{{"status", status}}, unknown);
             if (status == "paused") {
               st.paused = true;
               st.process_state = "paused";
@@ -528,6 +534,7 @@ void input(session_actor_type* self, protocol::request& req) {
   }
   auto& p = std::get<protocol::input_params>(req.params);
   auto id = req.id;
+  auto unknown = req.unknown_params;
   self->request(st.proc, caf::infinite, input_atom::value, std::move(p.data),
                 p.eof)
       .then(
@@ -536,7 +543,8 @@ void input(session_actor_type* self, protocol::request& req) {
               reply_error(self, id, static_cast<error_code>(r.error),
                           r.message);
             else
-              reply(self, id, boost::json::object{{"written", r.written}});
+              reply(self, id, boost::json::object{{"written", r.written}},
+                    unknown);
           },
           [=](caf::error&) {
             reply_error(self, id, error_code::no_process,
@@ -558,7 +566,8 @@ void on_request(session_actor_type* self, protocol::request& req) {
   else if (auto ack = std::get_if<protocol::ack_params>(&req.params)) {
     on_ack(self, ack->seq);
     if (req.id)
-      reply(self, req.id, boost::json::object{{"acked_seq", st.acked_seq}});
+      reply(self, req.id, boost::json::object{{"acked_seq", st.acked_seq}},
+            req.unknown_params);
   } else if (std::holds_alternative<protocol::detach_params>(req.params)) {
     st.detach_requested = true;
     reply(self, req.id, boost::json::object{{"status", "detached"}});
@@ -672,7 +681,8 @@ bool attach(session_actor_type* self, caf::actor& conn,
         boost::json::object{{"status", "resumed"},
                             {"session_id", st.id},
                             {"last_seq", st.last_seq},
-                            {"process", proc}});
+                            {"process", proc}},
+        req.unknown_params);
   report_resume_gap(self, last_seq);
   pump(self);
   grant_credit(self);

@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 
@@ -86,6 +87,8 @@ struct session_state {
   caf::actor proc;
   /// `id` of the `execute` waiting for its response.
   protocol::request_id pending_execute;
+  /// Its unknown params, named in the response.
+  std::vector<std::string> pending_unknown;
   /// An `execute` waits for `started` or `failed`.
   bool awaiting_start = false;
   /// pid/pgid and policy of the current or last process.

@@ -74,6 +74,9 @@ struct settings {
   std::vector<std::string> scrub_env;
   /// Accept `argv` only: `command` (a shell) is refused.
   bool no_shell = false;
+  /// Refuse a request with a param its method does not know (-32602)
+  /// instead of ignoring it with a warning.
+  bool strict_params = false;
   /// Resource limits of every child: (RLIMIT_* resource, soft = hard).
   std::vector<std::pair<int, std::uint64_t>> rlimits;
   /// Children run as this user (the server runs as root); empty: as the

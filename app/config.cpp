@@ -286,6 +286,13 @@ const std::vector<option>& options() {
          return to_bool(s, c.actors.no_shell);
        },
        true},
+      {"strict-params", "ACTOREXEC_STRICT_PARAMS", nullptr, "false",
+       "refuse a request with an unknown param (-32602) instead of ignoring "
+       "it with a warning (switch)",
+       [](config& c, const std::string& s) {
+         return to_bool(s, c.actors.strict_params);
+       },
+       true},
       {"rlimit-cpu", "ACTOREXEC_RLIMIT_CPU", nullptr, "(none)",
        "CPU seconds per child (RLIMIT_CPU; SIGXCPU beyond)",
        rlimit_setting(RLIMIT_CPU)},

@@ -1,10 +1,12 @@
 #include "protocol/messages.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <exception>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
@@ -53,6 +55,17 @@ class params_reader {
 public:
   explicit params_reader(const json::object& obj) : obj_(obj) {}
 
+  /// The members of the params object no lookup asked for.
+  std::vector<std::string> unknown() const {
+    std::vector<std::string> out;
+    for (auto& kv : obj_) {
+      std::string_view key{kv.key().data(), kv.key().size()};
+      if (std::find(known_.begin(), known_.end(), key) == known_.end())
+        out.emplace_back(key);
+    }
+    return out;
+  }
+
   /// The first error met, if any.
   std::optional<rpc_error> error;
 
@@ -67,8 +80,10 @@ public:
     fail(error_code::invalid_params, "Invalid params: " + std::string{what});
   }
 
-  /// Looks up an optional member; JSON null counts as absent.
-  const json::value* find(std::string_view key) const {
+  /// Looks up an optional member; JSON null counts as absent. Every key a
+  /// method looks up is one it knows.
+  const json::value* find(std::string_view key) {
+    known_.push_back(key);
     auto v = obj_.if_contains(key);
     return v == nullptr || v->is_null() ? nullptr : v;
   }
@@ -165,6 +180,7 @@ private:
   }
 
   const json::object& obj_;
+  std::vector<std::string_view> known_;
 };
 
 std::vector<std::string> parse_argv(params_reader& r, const json::value& v) {
@@ -416,7 +432,9 @@ decode_result decode_value(const json::value& v) {
   if (reader.error)
     out.error = std::move(reader.error);
   else
-    out.req = request{out.id, std::string{entry->name}, std::move(parsed)};
+    out.req = request{out.id, std::string{entry->name}, std::move(parsed),
+                      entry->needs_object ? reader.unknown()
+                                          : std::vector<std::string>{}};
   return out;
 }
 

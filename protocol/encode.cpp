@@ -316,6 +316,17 @@ std::string encode_process_error(std::string_view error, std::uint64_t seq) {
   return out;
 }
 
+void add_warnings(boost::json::value& result,
+                  const std::vector<std::string>& unknown_params) {
+  auto obj = result.if_object();
+  if (obj == nullptr || unknown_params.empty())
+    return;
+  boost::json::array warnings;
+  for (auto& name : unknown_params)
+    warnings.emplace_back("unknown param '" + name + "' was ignored");
+  (*obj)["warnings"] = std::move(warnings);
+}
+
 std::string encode_stream_gap(stream_kind stream, std::uint64_t dropped_bytes,
                               std::uint64_t dropped_frames, std::uint64_t seq,
                               bool exact) {

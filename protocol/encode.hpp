@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
@@ -68,6 +69,12 @@ std::string encode_completed(const completion& c, std::uint64_t seq);
 
 /// `process.error`: a failure that is not the process's own exit.
 std::string encode_process_error(std::string_view error, std::uint64_t seq);
+
+/// Adds `"warnings"` to an object `result`, one for each of a request's
+/// unknown params ("unknown param 'timout' was ignored"); nothing when
+/// there are none.
+void add_warnings(boost::json::value& result,
+                  const std::vector<std::string>& unknown_params);
 
 /// `stream.gap`: output dropped under `on_overflow:"drop_oldest"`, or
 /// missed by a resume. `exact` false: `dropped_bytes` is only a lower

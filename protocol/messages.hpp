@@ -107,6 +107,11 @@ struct request {
   /// The method name as sent.
   std::string method;
   request_params params;
+  /// Params the method does not know, in the order sent. They are ignored
+  /// (the seed protocol's rule), and named back to the client as a
+  /// warning, or refused under --strict-params: a misspelt `timout` would
+  /// otherwise silently run a command without its time limit.
+  std::vector<std::string> unknown_params;
 };
 
 /// The outcome of decoding one text frame.
