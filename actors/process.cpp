@@ -58,7 +58,9 @@ protocol::completion make_completion(process_actor_type* self) {
   protocol::completion c;
   c.pid = st.pid;
   c.pgid = st.pid;
-  if (WIFEXITED(st.wait_status)) {
+  if (!st.wait_error.empty()) {
+    c.error = st.wait_error;
+  } else if (WIFEXITED(st.wait_status)) {
     c.exit_code = WEXITSTATUS(st.wait_status);
   } else if (WIFSIGNALED(st.wait_status)) {
     c.signal = WTERMSIG(st.wait_status);
@@ -73,10 +75,11 @@ protocol::completion make_completion(process_actor_type* self) {
   return c;
 }
 
-/// Reports `done` once both pipes are closed and the child is reaped.
+/// Reports `done` once both pipes are closed and the child exited, and lets
+/// the child be reaped: no signal of ours can follow.
 void maybe_done(process_actor_type* self) {
   auto& st = self->state;
-  if (!st.reaped || !st.eof[0] || !st.eof[1])
+  if (!st.exited || !st.eof[0] || !st.eof[1])
     return;
   if (st.paused) { // stopped, then killed from outside
     st.paused = false;
@@ -91,6 +94,8 @@ void maybe_done(process_actor_type* self) {
        {"stdout_bytes", st.bytes[0]},
        {"stderr_bytes", st.bytes[1]}});
   self->send(st.session, done_atom::value, std::move(c));
+  // What is left of the group (jobs that let go of the pipes) may live on.
+  st.io->release(false);
   self->quit();
 }
 
@@ -352,9 +357,10 @@ caf::behavior process_actor(process_actor_type* self, caf::actor session,
     self->quit();
     return {};
   }
-  // Whatever ends this actor, the group goes with it.
+  // Whatever else ends this actor, the group goes with it (after `done`
+  // this does nothing: the child was released then).
   self->attach_functor([io = st.io, stats = st.stats] {
-    io->kill_if_alive();
+    io->release(true);
     --stats->running_processes;
   });
   return {
@@ -365,9 +371,14 @@ caf::behavior process_actor(process_actor_type* self, caf::actor session,
       [=](read_atom, stream_kind stream, std::string& data, bool eof) {
         on_read(self, stream, data, eof);
       },
-      [=](reaped_atom, int status) {
-        self->state.reaped = true;
+      [=](exited_atom, int status) {
+        self->state.exited = true;
         self->state.wait_status = status;
+        maybe_done(self);
+      },
+      [=](wait_failed_atom, std::string& error) {
+        self->state.exited = true;
+        self->state.wait_error = std::move(error);
         maybe_done(self);
       },
       [=](control_atom, protocol::control_type type) {
