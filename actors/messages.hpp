@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include <boost/json/value.hpp>
+
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 
@@ -72,11 +74,12 @@ struct spawn_spec {
 };
 
 /// The answer to an `input` request: `error` 0 on success, else a JSON-RPC
-/// error code with `message`.
+/// error code with `message` and `data`.
 struct input_result {
   int error = 0;
   std::string message;
   std::uint64_t written = 0;
+  boost::json::value data = nullptr;
 };
 
 // -- net -> connection

@@ -70,8 +70,15 @@ struct process_state {
   caf::timespan wall_left{0}, idle_left{0};
   /// Bumped on pause, so that timers armed before it are ignored.
   std::uint64_t timer_gen = 0;
-  /// `input` requests waiting for their bytes to reach the pipe.
-  std::deque<caf::response_promise> input_waiters;
+  /// An `input` request waiting for its bytes to reach the pipe, and what
+  /// it counts against `settings::max_pending_input_bytes`.
+  struct input_waiter {
+    caf::response_promise promise;
+    std::uint64_t charge = 0;
+  };
+  std::deque<input_waiter> input_waiters;
+  /// The charges of `input_waiters` together.
+  std::uint64_t pending_input = 0;
   /// stdin was closed by `eof` (or never existed).
   bool stdin_closed = false;
 

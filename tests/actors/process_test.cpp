@@ -289,6 +289,47 @@ BOOST_AUTO_TEST_CASE(input_is_answered_once_written) {
   BOOST_TEST(r->written == 3u);
 }
 
+// Input the child has not read waits in memory: past the limit it is
+// refused at once, and every answered input frees its share.
+BOOST_AUTO_TEST_CASE(pending_input_is_bounded) {
+  conf->max_pending_input_bytes = 4096;
+  protocol::execute_params p;
+  p.command = "sleep 60";
+  p.stdin_pipe = true;
+  start(p);
+  std::optional<input_result> r1, r2, r3, r4, r5, r6;
+  input(std::string(3000, 'a'), false, r1);
+  BOOST_TEST(!r1); // accepted: waits for the pipe
+  input(std::string(2000, 'b'), false, r2);
+  BOOST_REQUIRE(r2);
+  BOOST_TEST(r2->error == -32006);
+  BOOST_TEST(r2->message == "stdin busy: 3000 bytes pending (limit 4096)");
+  BOOST_TEST(r2->data.at("pending_bytes").to_number<std::uint64_t>() == 3000u);
+  BOOST_TEST(r2->data.at("limit").to_number<std::uint64_t>() == 4096u);
+  // A short or empty input counts 1 KiB: the count of waiting requests is
+  // bounded too.
+  input("c", false, r3);
+  BOOST_TEST(!r3); // 3000 + 1024 fits
+  input("", false, r4);
+  BOOST_REQUIRE(r4);
+  BOOST_TEST(r4->message == "stdin busy: 4024 bytes pending (limit 4096)");
+  BOOST_TEST(child().writes.size() == 2u); // refused bytes never queue
+  // The first write completes: its share is free again.
+  send(wrote_atom::value, std::uint64_t{3000}, 0);
+  BOOST_REQUIRE(r1);
+  BOOST_TEST(r1->error == 0);
+  input(std::string(3000, 'd'), false, r5);
+  BOOST_TEST(!r5); // 1024 + 3000
+  send(wrote_atom::value, std::uint64_t{1}, 0);
+  send(wrote_atom::value, std::uint64_t{3000}, 0);
+  BOOST_TEST(r3.has_value());
+  BOOST_TEST(r5.has_value());
+  // With nothing waiting, even an input over the limit gets through.
+  input(std::string(10000, 'e'), true, r6);
+  BOOST_TEST(!r6);
+  BOOST_TEST(child().writes.size() == 4u);
+}
+
 BOOST_AUTO_TEST_CASE(terminate_from_an_ending_session_discards_output) {
   start();
   send(terminate_atom::value, std::uint64_t{2000});
