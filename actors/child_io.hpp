@@ -1,5 +1,6 @@
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <array>
@@ -9,6 +10,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -39,15 +41,20 @@ public:
   /// Writes to stdin, closing it after if `eof`; answers (wrote_atom, bytes,
   /// errno) once the bytes are in the pipe.
   virtual void write(std::string data, bool eof) = 0;
-  /// Waits for the child to exit and reaps it; answers (reaped_atom, status).
+  /// Waits for the child to exit without reaping it; answers (exited_atom,
+  /// wait_status), or (wait_failed_atom, error) when the exit cannot be
+  /// learned. The zombie keeps the group's number ours until `release`.
   virtual void wait() = 0;
-  /// Sends `sig` to the whole process group.
+  /// Sends `sig` to the whole process group; nothing once the child was
+  /// reaped (its number may belong to someone else by then).
   virtual void signal_group(int sig) = 0;
   /// Closes every pipe; outstanding reads end with eof.
   virtual void close_pipes() = 0;
-  /// SIGKILL to the group unless reaped, then closes the pipes. Safe from
-  /// any thread: the last resort of a dying owner.
-  virtual void kill_if_alive() = 0;
+  /// The owner is done with the child: SIGKILL to the group first if
+  /// `kill` (the owner ends before the child did), then the pipes close
+  /// and the child is reaped as soon as it has exited. Only the first call
+  /// counts. Safe from any thread: the last act of a dying owner.
+  virtual void release(bool kill) = 0;
 };
 
 /// Starts a child for `owner`; nullptr and `ec` set when it cannot.
@@ -57,8 +64,12 @@ using child_spawner = std::function<std::shared_ptr<child_port>(
 /// The asynchronous I/O side of one child: its pipes, its pidfd and its
 /// process group. Owned by a process actor through a shared_ptr; every
 /// operation is posted to one strand, and every completion comes back to the
-/// owner as a message (read_atom, reaped_atom, wrote_atom). So the process
+/// owner as a message (read_atom, exited_atom, wrote_atom). So the process
 /// actor never blocks and Asio threads never touch actor state.
+///
+/// The child is reaped only on `release`: until then its zombie holds its
+/// pid, which is also the group's id, so no other process can get that
+/// number and `kill(-pid)` reaches our group or nobody.
 class child_io : public child_port,
                  public std::enable_shared_from_this<child_io> {
 public:
@@ -88,24 +99,35 @@ public:
   /// bytes, errno) once the bytes are in the pipe.
   void write(std::string data, bool eof) override;
 
-  /// Waits for the child to exit and reaps it; answers (reaped_atom, status).
+  /// Waits for the child to exit without reaping it; answers (exited_atom,
+  /// wait_status) or (wait_failed_atom, error).
   void wait() override;
 
-  /// Sends `sig` to the whole process group. Safe from any thread.
+  /// Sends `sig` to the whole process group unless the child was reaped.
+  /// Safe from any thread.
   void signal_group(int sig) override;
 
   /// Closes every pipe; outstanding reads end with eof.
   void close_pipes() override;
 
-  /// SIGKILL to the group unless the child was already reaped, then closes
-  /// the pipes. Safe from any thread: the last resort of a dying owner.
-  void kill_if_alive() override;
+  /// SIGKILL to the group first if `kill`, closes the pipes, reaps the
+  /// child once it has exited. Only the first call counts; safe from any
+  /// thread.
+  void release(bool kill) override;
 
 private:
   child_io(boost::asio::io_context& ctx, caf::actor owner);
 
   void do_write();
   void on_pidfd_ready();
+  /// Without a (working) pidfd: a thread blocks until the child exited.
+  void wait_in_thread();
+  /// On the strand: the exit is known (`err` 0, `info` says how) or cannot
+  /// be (`err`, what waitid said).
+  void on_exit_known(int err, const siginfo_t& info);
+  /// Reaps the exited child, at most once; the group's number is never
+  /// signalled after.
+  void reap();
   /// Moves the output pipes the child was given into descriptors we wait
   /// on for readiness (sized for `framing`).
   void take_output_pipes(protocol::framing_mode framing);
@@ -116,7 +138,14 @@ private:
   strand_type strand_;
   caf::actor owner_;
   pid_t pid_ = -1;
-  std::atomic<bool> reaped_{false};
+  /// Guards `reaped_` so that no signal can be sent between the reap and
+  /// the flag: a signal is sent only while the zombie holds the number.
+  std::mutex reap_mutex_;
+  bool reaped_ = false;
+  /// The owner let go (`release`): reap as soon as the child has exited.
+  std::atomic<bool> released_{false};
+  /// The child has exited (or cannot be waited for); strand only.
+  bool exited_ = false;
   /// The child's stdout and stderr: pipes while it starts, descriptors
   /// after (see take_output_pipes).
   std::array<boost::asio::readable_pipe, 2> out_;

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include <boost/json/value.hpp>
+
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 
@@ -72,11 +74,12 @@ struct spawn_spec {
 };
 
 /// The answer to an `input` request: `error` 0 on success, else a JSON-RPC
-/// error code with `message`.
+/// error code with `message` and `data`.
 struct input_result {
   int error = 0;
   std::string message;
   std::uint64_t written = 0;
+  boost::json::value data = nullptr;
 };
 
 // -- net -> connection
@@ -144,8 +147,12 @@ using terminate_atom = caf::atom_constant<caf::atom("terminate")>;
 /// A pipe read finished: (read_atom, stream_kind, std::string bytes,
 /// bool eof).
 using read_atom = caf::atom_constant<caf::atom("read")>;
-/// The child was reaped: (reaped_atom, int wait_status).
-using reaped_atom = caf::atom_constant<caf::atom("reaped")>;
+/// The child exited, not reaped yet (its zombie keeps the group's number
+/// ours): (exited_atom, int wait_status).
+using exited_atom = caf::atom_constant<caf::atom("exited")>;
+/// How the child ended cannot be learned; it is gone and not ours to
+/// signal any more: (wait_failed_atom, std::string error).
+using wait_failed_atom = caf::atom_constant<caf::atom("wait_fail")>;
 /// A stdin write finished: (wrote_atom, uint64_t bytes, int errno_value).
 using wrote_atom = caf::atom_constant<caf::atom("wrote")>;
 /// A timer fired: (timer_atom, timer_kind, uint64_t generation).

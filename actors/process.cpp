@@ -3,9 +3,11 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <string>
 
 #include <caf/all.hpp>
 
@@ -58,7 +60,9 @@ protocol::completion make_completion(process_actor_type* self) {
   protocol::completion c;
   c.pid = st.pid;
   c.pgid = st.pid;
-  if (WIFEXITED(st.wait_status)) {
+  if (!st.wait_error.empty()) {
+    c.error = st.wait_error;
+  } else if (WIFEXITED(st.wait_status)) {
     c.exit_code = WEXITSTATUS(st.wait_status);
   } else if (WIFSIGNALED(st.wait_status)) {
     c.signal = WTERMSIG(st.wait_status);
@@ -73,10 +77,11 @@ protocol::completion make_completion(process_actor_type* self) {
   return c;
 }
 
-/// Reports `done` once both pipes are closed and the child is reaped.
+/// Reports `done` once both pipes are closed and the child exited, and lets
+/// the child be reaped: no signal of ours can follow.
 void maybe_done(process_actor_type* self) {
   auto& st = self->state;
-  if (!st.reaped || !st.eof[0] || !st.eof[1])
+  if (!st.exited || !st.eof[0] || !st.eof[1])
     return;
   if (st.paused) { // stopped, then killed from outside
     st.paused = false;
@@ -91,6 +96,8 @@ void maybe_done(process_actor_type* self) {
        {"stdout_bytes", st.bytes[0]},
        {"stderr_bytes", st.bytes[1]}});
   self->send(st.session, done_atom::value, std::move(c));
+  // What is left of the group (jobs that let go of the pipes) may live on.
+  st.io->release(false);
   self->quit();
 }
 
@@ -268,6 +275,29 @@ std::string control(process_actor_type* self, protocol::control_type type) {
   }
 }
 
+/// What an `input` of `size` bytes counts against the pending limit: its
+/// bytes, and at least about what a waiting request costs us (its messages,
+/// promise and queued write), so that empty ones are bounded too.
+std::uint64_t input_charge(std::size_t size) {
+  return std::max<std::uint64_t>(size, 1024);
+}
+
+/// Refusal of an `input` that would take the bytes waiting for the child
+/// past the limit; none while nothing waits, so any input can get through.
+std::optional<input_result> refuse_busy(const process_state& st,
+                                        std::uint64_t charge) {
+  auto limit = st.cfg->max_pending_input_bytes;
+  if (limit == 0 || st.input_waiters.empty() ||
+      st.pending_input + charge <= limit)
+    return std::nullopt;
+  input_result r;
+  r.error = static_cast<int>(protocol::error_code::stdin_busy);
+  r.message = "stdin busy: " + std::to_string(st.pending_input) +
+              " bytes pending (limit " + std::to_string(limit) + ")";
+  r.data = {{"pending_bytes", st.pending_input}, {"limit", limit}};
+  return r;
+}
+
 caf::result<input_result> input(process_actor_type* self, std::string& data,
                                 bool eof) {
   auto& st = self->state;
@@ -275,18 +305,26 @@ caf::result<input_result> input(process_actor_type* self, std::string& data,
     auto code = static_cast<int>(protocol::error_code::stdin_unavailable);
     return input_result{code, "stdin not available", 0};
   }
+  // Bytes a child does not read wait here, in memory: refuse rather than
+  // queue without bound. The answer to an earlier input comes once its
+  // bytes are in the pipe, which tells the client when to try again.
+  auto charge = input_charge(data.size());
+  if (auto busy = refuse_busy(st, charge))
+    return std::move(*busy);
   if (eof)
     st.stdin_closed = true;
   st.io->write(std::move(data), eof);
-  st.input_waiters.push_back(self->make_response_promise());
-  return st.input_waiters.back();
+  st.pending_input += charge;
+  st.input_waiters.push_back({self->make_response_promise(), charge});
+  return st.input_waiters.back().promise;
 }
 
 void on_wrote(process_actor_type* self, std::uint64_t n, int err) {
   auto& st = self->state;
   if (st.input_waiters.empty())
     return;
-  auto promise = std::move(st.input_waiters.front());
+  auto promise = std::move(st.input_waiters.front().promise);
+  st.pending_input -= st.input_waiters.front().charge;
   st.input_waiters.pop_front();
   if (err != 0) {
     st.stdin_closed = true;
@@ -352,9 +390,10 @@ caf::behavior process_actor(process_actor_type* self, caf::actor session,
     self->quit();
     return {};
   }
-  // Whatever ends this actor, the group goes with it.
+  // Whatever else ends this actor, the group goes with it (after `done`
+  // this does nothing: the child was released then).
   self->attach_functor([io = st.io, stats = st.stats] {
-    io->kill_if_alive();
+    io->release(true);
     --stats->running_processes;
   });
   return {
@@ -365,9 +404,14 @@ caf::behavior process_actor(process_actor_type* self, caf::actor session,
       [=](read_atom, stream_kind stream, std::string& data, bool eof) {
         on_read(self, stream, data, eof);
       },
-      [=](reaped_atom, int status) {
-        self->state.reaped = true;
+      [=](exited_atom, int status) {
+        self->state.exited = true;
         self->state.wait_status = status;
+        maybe_done(self);
+      },
+      [=](wait_failed_atom, std::string& error) {
+        self->state.exited = true;
+        self->state.wait_error = std::move(error);
         maybe_done(self);
       },
       [=](control_atom, protocol::control_type type) {

@@ -45,9 +45,12 @@ struct process_state {
   std::uint64_t credit = 0;
   /// Largest read, by framing (see settings).
   std::uint64_t max_read = 0;
-  /// The child was reaped, and how it ended (waitpid status).
-  bool reaped = false;
+  /// The child exited, and how (waitpid status; or `wait_error` when that
+  /// could not be learned). Not reaped yet: `io` reaps it when we are done,
+  /// so that the group's number stays ours while we may signal it.
+  bool exited = false;
   int wait_status = 0;
+  std::string wait_error;
   /// SIGSTOP is in force.
   bool paused = false;
   /// The termination ladder runs; `end_status` says why.
@@ -67,8 +70,15 @@ struct process_state {
   caf::timespan wall_left{0}, idle_left{0};
   /// Bumped on pause, so that timers armed before it are ignored.
   std::uint64_t timer_gen = 0;
-  /// `input` requests waiting for their bytes to reach the pipe.
-  std::deque<caf::response_promise> input_waiters;
+  /// An `input` request waiting for its bytes to reach the pipe, and what
+  /// it counts against `settings::max_pending_input_bytes`.
+  struct input_waiter {
+    caf::response_promise promise;
+    std::uint64_t charge = 0;
+  };
+  std::deque<input_waiter> input_waiters;
+  /// The charges of `input_waiters` together.
+  std::uint64_t pending_input = 0;
   /// stdin was closed by `eof` (or never existed).
   bool stdin_closed = false;
 
@@ -80,7 +90,9 @@ using process_actor_type = caf::stateful_actor<process_state>;
 /// Owns one child: spawns it (new session and process group), reads stdout
 /// and stderr only while it holds credit, writes stdin, signals the group,
 /// enforces `timeout` and `idle_timeout`, runs the termination ladder and
-/// reports `done` after both pipes closed and the child was reaped.
+/// reports `done` after both pipes closed and the child exited; the child is
+/// reaped only then, so its group's number is never reused while we may
+/// signal it.
 caf::behavior process_actor(process_actor_type* self, caf::actor session,
                             spawn_spec spec, child_spawner spawner,
                             std::shared_ptr<const settings> cfg,

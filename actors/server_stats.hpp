@@ -43,10 +43,10 @@ private:
 /// /metrics read them from I/O threads without asking an actor.
 struct server_stats {
   /// JSON-RPC error codes counted one by one (spec section 8, plus the rate
-  /// limit); every other code lands in the last slot.
-  static constexpr std::array<int, 12> rpc_error_codes{
-      -32700, -32600, -32601, -32602, -32603, -32001,
-      -32002, -32003, -32005, -32010, -32011, -32029};
+  /// limit and stdin busy); every other code lands in the last slot.
+  static constexpr std::array<int, 13> rpc_error_codes{
+      -32700, -32600, -32601, -32602, -32603, -32001, -32002,
+      -32003, -32005, -32006, -32010, -32011, -32029};
 
   /// WebSocket close codes counted one by one; others land in the last slot.
   static constexpr std::array<std::uint16_t, 10> close_codes{

@@ -54,13 +54,15 @@ void reply(session_actor_type* self, const protocol::request_id& id,
 }
 
 void reply_error(session_actor_type* self, const protocol::request_id& id,
-                 error_code code, std::string message) {
+                 error_code code, std::string message,
+                 boost::json::value data = nullptr) {
   self->state.stats->count_rpc_error(static_cast<int>(code));
   log::info("request_error", {{"session_id", self->state.id},
                               {"code", static_cast<int>(code)},
                               {"error", message}});
-  reply_frame(self, protocol::encode_error(
-                        id, protocol::make_error(code, std::move(message))));
+  auto error = protocol::make_error(code, std::move(message));
+  error.data = std::move(data);
+  reply_frame(self, protocol::encode_error(id, error));
 }
 
 std::string iso_now() {
@@ -540,8 +542,8 @@ void input(session_actor_type* self, protocol::request& req) {
       .then(
           [=](const input_result& r) {
             if (r.error != 0)
-              reply_error(self, id, static_cast<error_code>(r.error),
-                          r.message);
+              reply_error(self, id, static_cast<error_code>(r.error), r.message,
+                          r.data);
             else
               reply(self, id, boost::json::object{{"written", r.written}},
                     unknown);

@@ -70,6 +70,10 @@ struct settings {
   std::size_t read_chunk_bytes = 64 * 1024;
   /// Largest pipe read in `chunks` framing, whose pipes are larger.
   std::size_t chunks_read_bytes = 256 * 1024;
+  /// Bytes of `input` a process accepts but has not yet written to its
+  /// child's stdin (-32006 beyond; 0: no limit). Each request counts at
+  /// least 1 KiB, and one is always accepted when none waits.
+  std::size_t max_pending_input_bytes = 2 * 1024 * 1024;
   /// Environment variables never passed to children.
   std::vector<std::string> scrub_env;
   /// Accept `argv` only: `command` (a shell) is refused.

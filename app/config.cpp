@@ -348,6 +348,11 @@ const std::vector<option>& options() {
        "largest `data` of one input request, after base64 decoding, 0: no "
        "limit (-32602 beyond)",
        limit_setting(&protocol::request_limits::max_input_bytes)},
+      {"max-pending-input-bytes", "ACTOREXEC_MAX_PENDING_INPUT_BYTES", nullptr,
+       "2097152",
+       "input bytes per process waiting for the child to read them, 0: no "
+       "limit (-32006 beyond)",
+       uint_setting(&settings::max_pending_input_bytes)},
   };
   return opts;
 }

@@ -207,6 +207,10 @@ int run(const app::config& cfg) {
 int main(int argc, char** argv) {
   // A client that vanishes mid-write must cost an error code, not the server.
   ::signal(SIGPIPE, SIG_IGN);
+  // Children stay zombies until their process actor is done (the zombie
+  // keeps the group's number ours, see child_io); an inherited SIG_IGN or
+  // SA_NOCLDWAIT would have the kernel reap them behind our back.
+  ::signal(SIGCHLD, SIG_DFL);
   app::config cfg;
   if (auto err = app::parse_config(argc, argv, app::environment_map(), cfg)) {
     std::fprintf(stderr, "actorexec: %s (see --help)\n", err->c_str());

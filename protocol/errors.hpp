@@ -17,6 +17,7 @@ enum class error_code : int {
   no_process = -32002,
   session_limit = -32003,
   stdin_unavailable = -32005,
+  stdin_busy = -32006,
   resume_refused = -32010,
   unauthorized = -32011,
   rate_limited = -32029,

@@ -33,7 +33,13 @@ struct fake_child : child_port {
   bool stdin_closed = false;
   bool waiting = false;
   bool pipes_closed = false;
+  /// `release` calls (only the first counts), and whether the first one
+  /// killed the group.
+  int releases = 0;
   bool killed_on_exit = false;
+  /// Signals asked for after `release`: after the real reap they would go
+  /// to whoever got the group's number next.
+  std::vector<int> signals_after_release;
 
   pid_t pid() const override { return pid_value; }
   void read(protocol::stream_kind s, std::size_t n) override {
@@ -45,9 +51,14 @@ struct fake_child : child_port {
     stdin_closed = stdin_closed || eof;
   }
   void wait() override { waiting = true; }
-  void signal_group(int sig) override { signals.push_back(sig); }
+  void signal_group(int sig) override {
+    (releases > 0 ? signals_after_release : signals).push_back(sig);
+  }
   void close_pipes() override { pipes_closed = true; }
-  void kill_if_alive() override { killed_on_exit = true; }
+  void release(bool kill) override {
+    if (releases++ == 0)
+      killed_on_exit = kill;
+  }
   bool got(int sig) const {
     for (auto s : signals)
       if (s == sig)
@@ -125,8 +136,8 @@ struct actor_fixture {
       std::make_shared<std::vector<std::shared_ptr<fake_child>>>();
   /// When set, spawning fails with this errno.
   std::shared_ptr<int> spawn_errno = std::make_shared<int>(0);
-  /// The process actors that asked for a child. A fake child is never
-  /// reaped, so they would wait forever, each holding its session, which
+  /// The process actors that asked for a child. A fake child never exits
+  /// unless told, so they would wait forever, each holding its session, which
   /// holds it: the fixture's end kills them to break that cycle.
   std::shared_ptr<std::vector<caf::weak_actor_ptr>> owners =
       std::make_shared<std::vector<caf::weak_actor_ptr>>();

@@ -66,7 +66,8 @@ struct fixture : actor_fixture {
     send(read_atom::value, stream_kind::err, std::string{}, true);
   }
 
-  void reap(int status) { send(reaped_atom::value, status); }
+  /// The child exits (not reaped: the child_io keeps its zombie).
+  void exits(int status) { send(exited_atom::value, status); }
 
   /// Sends `type` as the session would and returns the status answered.
   /// Probes get their target as a spawn argument: CAF 0.17 binds a reference
@@ -145,10 +146,10 @@ BOOST_AUTO_TEST_CASE(reads_only_within_credit) {
   BOOST_TEST(child().reading[0] == 10u);
 }
 
-BOOST_AUTO_TEST_CASE(completion_waits_for_both_pipes_and_the_reap) {
+BOOST_AUTO_TEST_CASE(completion_waits_for_both_pipes_and_the_exit) {
   start();
   send(credit_atom::value, std::uint64_t{1000});
-  reap(exited_0);
+  exits(exited_0);
   BOOST_TEST(!log->done); // a grandchild may still hold the pipes
   send(read_atom::value, stream_kind::out, std::string{"bg\n"}, false);
   send(read_atom::value, stream_kind::out, std::string{}, true);
@@ -163,7 +164,7 @@ BOOST_AUTO_TEST_CASE(completion_waits_for_both_pipes_and_the_reap) {
 BOOST_AUTO_TEST_CASE(exit_codes_and_signals_are_reported) {
   start();
   eof_both();
-  reap(exited_3);
+  exits(exited_3);
   BOOST_REQUIRE(log->done);
   BOOST_TEST(log->done->status == "failed");
   BOOST_TEST(*log->done->exit_code == 3);
@@ -180,7 +181,7 @@ BOOST_AUTO_TEST_CASE(cancel_ladder_ends_with_sigkill_after_the_grace) {
   advance(1ms);
   BOOST_TEST(child().got(SIGKILL));
   eof_both();
-  reap(killed_by_9);
+  exits(killed_by_9);
   BOOST_REQUIRE(log->done);
   BOOST_TEST(log->done->status == "canceled");
   BOOST_TEST(*log->done->exit_code == -9);
@@ -191,7 +192,7 @@ BOOST_AUTO_TEST_CASE(cancel_of_a_child_that_obeys_sigterm_needs_no_sigkill) {
   start();
   control(protocol::control_type::cancel);
   eof_both();
-  reap(killed_by_15);
+  exits(killed_by_15);
   BOOST_REQUIRE(log->done);
   BOOST_TEST(log->done->status == "canceled");
   BOOST_TEST(*log->done->exit_code == -15);
@@ -228,7 +229,7 @@ BOOST_AUTO_TEST_CASE(wall_timeout_cancels_with_timed_out) {
   advance(1ms);
   BOOST_TEST(child().got(SIGTERM));
   eof_both();
-  reap(killed_by_15);
+  exits(killed_by_15);
   BOOST_REQUIRE(log->done);
   BOOST_TEST(log->done->status == "timed_out");
 }
@@ -288,6 +289,47 @@ BOOST_AUTO_TEST_CASE(input_is_answered_once_written) {
   BOOST_TEST(r->written == 3u);
 }
 
+// Input the child has not read waits in memory: past the limit it is
+// refused at once, and every answered input frees its share.
+BOOST_AUTO_TEST_CASE(pending_input_is_bounded) {
+  conf->max_pending_input_bytes = 4096;
+  protocol::execute_params p;
+  p.command = "sleep 60";
+  p.stdin_pipe = true;
+  start(p);
+  std::optional<input_result> r1, r2, r3, r4, r5, r6;
+  input(std::string(3000, 'a'), false, r1);
+  BOOST_TEST(!r1); // accepted: waits for the pipe
+  input(std::string(2000, 'b'), false, r2);
+  BOOST_REQUIRE(r2);
+  BOOST_TEST(r2->error == -32006);
+  BOOST_TEST(r2->message == "stdin busy: 3000 bytes pending (limit 4096)");
+  BOOST_TEST(r2->data.at("pending_bytes").to_number<std::uint64_t>() == 3000u);
+  BOOST_TEST(r2->data.at("limit").to_number<std::uint64_t>() == 4096u);
+  // A short or empty input counts 1 KiB: the count of waiting requests is
+  // bounded too.
+  input("c", false, r3);
+  BOOST_TEST(!r3); // 3000 + 1024 fits
+  input("", false, r4);
+  BOOST_REQUIRE(r4);
+  BOOST_TEST(r4->message == "stdin busy: 4024 bytes pending (limit 4096)");
+  BOOST_TEST(child().writes.size() == 2u); // refused bytes never queue
+  // The first write completes: its share is free again.
+  send(wrote_atom::value, std::uint64_t{3000}, 0);
+  BOOST_REQUIRE(r1);
+  BOOST_TEST(r1->error == 0);
+  input(std::string(3000, 'd'), false, r5);
+  BOOST_TEST(!r5); // 1024 + 3000
+  send(wrote_atom::value, std::uint64_t{1}, 0);
+  send(wrote_atom::value, std::uint64_t{3000}, 0);
+  BOOST_TEST(r3.has_value());
+  BOOST_TEST(r5.has_value());
+  // With nothing waiting, even an input over the limit gets through.
+  input(std::string(10000, 'e'), true, r6);
+  BOOST_TEST(!r6);
+  BOOST_TEST(child().writes.size() == 4u);
+}
+
 BOOST_AUTO_TEST_CASE(terminate_from_an_ending_session_discards_output) {
   start();
   send(terminate_atom::value, std::uint64_t{2000});
@@ -305,7 +347,50 @@ BOOST_AUTO_TEST_CASE(a_dying_actor_kills_its_group) {
   start();
   caf::anon_send_exit(proc, caf::exit_reason::kill);
   run();
+  BOOST_TEST(child().releases == 1);
   BOOST_TEST(child().killed_on_exit);
+}
+
+// The leader exited, something it started still holds the pipes: the
+// process still runs for its session, so control still signals the group
+// (the unreaped leader keeps its number ours). Only `done` releases the
+// child to be reaped, and nothing is signalled after that.
+BOOST_AUTO_TEST_CASE(signals_only_until_the_child_is_released) {
+  start();
+  exits(exited_0);
+  BOOST_TEST(child().releases == 0); // not reaped while we may signal
+  BOOST_TEST(control(protocol::control_type::pause) == "paused");
+  BOOST_TEST(child().got(SIGSTOP));
+  BOOST_TEST(control(protocol::control_type::cancel) == "canceled");
+  BOOST_TEST(child().got(SIGTERM));
+  BOOST_TEST(child().got(SIGCONT));
+  eof_both();
+  BOOST_REQUIRE(log->done);
+  BOOST_TEST(log->done->status == "canceled");
+  BOOST_TEST(*log->done->exit_code == 0);
+  BOOST_TEST(child().releases > 0);
+  BOOST_TEST(!child().killed_on_exit); // what is left of the group may live
+  // The kill timer of the ladder, were it still armed, and any control
+  // request find no actor.
+  advance(10s);
+  BOOST_TEST(control(protocol::control_type::pause).empty());
+  BOOST_TEST(child().signals_after_release.empty());
+  BOOST_TEST(!child().got(SIGKILL));
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_wait_completes_as_failed_with_the_error) {
+  start();
+  eof_both();
+  send(wait_failed_atom::value,
+       std::string{"cannot wait for the process: No child processes"});
+  BOOST_REQUIRE(log->done);
+  BOOST_TEST(log->done->status == "failed");
+  BOOST_TEST(!log->done->exit_code);
+  BOOST_TEST(!log->done->signal);
+  BOOST_REQUIRE(log->done->error);
+  BOOST_TEST(*log->done->error ==
+             "cannot wait for the process: No child processes");
+  BOOST_TEST(child().releases > 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

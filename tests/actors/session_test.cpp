@@ -107,7 +107,7 @@ struct fixture : actor_fixture {
   void finish_child(int status = 0) {
     child_writes(stream_kind::out, {}, true);
     child_writes(stream_kind::err, {}, true);
-    caf::anon_send(proc(), reaped_atom::value, status);
+    caf::anon_send(proc(), exited_atom::value, status);
     run();
   }
 

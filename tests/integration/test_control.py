@@ -2,15 +2,20 @@
 """control (spec section 4): PAUSE and RESUME (SIGSTOP/SIGCONT to the group,
 the clocks of timeout and idle_timeout stop meanwhile), CANCEL (SIGTERM,
 cancel_grace_ms, SIGKILL to the group; always ends with process.completed
-status "canceled"), lowercase types, output not stalled during the grace."""
+status "canceled"), lowercase types, output not stalled during the grace;
+signals never reach another session's process that reused the group's
+number."""
 
 import asyncio
 import re
 import time
 import unittest
 
-from harness import (ServerTestCase, fake_cmd, main, proc_stat,
-                     processes_in_group, wait_group_gone, async_wait_until)
+from harness import (NoFrame, ServerTestCase, fake_argv, fake_cmd, main,
+                     proc_stat, processes_in_group, wait_group_gone,
+                     async_wait_until)
+
+NS_LAST_PID = "/proc/sys/kernel/ns_last_pid"
 
 
 def tick_numbers(frames):
@@ -231,6 +236,102 @@ class CooperativeCancelTest(ServerTestCase):
         await c.collect(run)
         run = await c.run({"command": "echo next"})
         self.assertEqual(run.text(), "next\n")
+
+
+def set_last_pid(pid):
+    """The next pid the kernel hands out will be `pid` + 1 (unless someone
+    else takes it first). Needs CAP_SYS_ADMIN over the pid namespace."""
+    with open(NS_LAST_PID, "w") as f:
+        f.write(str(pid))
+
+
+def last_pid_settable():
+    try:
+        with open(NS_LAST_PID) as f:
+            set_last_pid(int(f.read()))
+        return True
+    except OSError:
+        return False
+
+
+class PidReuseTest(ServerTestCase):
+    """A group whose leader exited while something that escaped it (a new
+    session of its own) still holds the pipes: the process still runs for
+    its session, so PAUSE and CANCEL still signal the group. Its number must
+    stay ours until then, or those signals reach whoever got the number
+    next: here another session's process, steered onto it through
+    ns_last_pid."""
+    server_args = ["--cancel-grace-ms", "200"]
+
+    async def echoes(self, client, run, text, what):
+        """`run` (fake_child --echo-stdin) is alive and not stopped: it
+        echoes `text`."""
+        await client.call("input", {"data": text})
+        try:
+            await client.collect_until(run, "process.output",
+                                       lambda p: p["data"] == text, timeout=10)
+        except NoFrame:
+            self.fail(f"{what}: the other session's process "
+                      f"{run.started['pid']} stopped echoing, state "
+                      f"{proc_stat(run.started['pid'])}")
+
+    async def start_on_number(self, client, number, server_pid):
+        """Starts an echoing process in `client`'s session with the kernel
+        steered to give it pid `number`; tries again when something else
+        took the number first, unless the number is held by the server's
+        unreaped child (then nobody can get it)."""
+        for _ in range(20):
+            set_last_pid(number - 1)
+            run = await client.start({"argv": fake_argv("--echo-stdin"),
+                                      "stdin": True})
+            self.extra_pgids.add(run.started["pid"])
+            st = proc_stat(number)
+            reserved = (st is not None and st["state"] == "Z"
+                        and st["ppid"] == server_pid)
+            if run.started["pid"] == number or reserved:
+                return run
+            await client.call("input", {"data": "", "eof": True})
+            await client.collect(run)
+        self.fail(f"pid {number} was taken by others 20 times")
+
+    async def test_signals_never_reach_a_process_that_reused_the_number(self):
+        if not last_pid_settable():
+            self.skipTest(f"{NS_LAST_PID} is not writable here (needs "
+                          "CAP_SYS_ADMIN over the pid namespace)")
+        a = await self.connect()
+        b = await self.connect()
+        # The shell exits at once; the escaped sleep keeps A's pipes open,
+        # so A's process still runs.
+        run_a = await a.start({"command": "setsid sleep 30 & echo $!; exit 0"})
+        line = await a.collect_until(run_a, "process.output")
+        escaped = int(line["params"]["data"].split()[0])
+        self.extra_pgids.add(escaped)  # its own group, since setsid
+        pid_a = run_a.started["pid"]
+        self.assertTrue(await async_wait_until(
+            lambda: proc_stat(pid_a) is None
+            or proc_stat(pid_a)["state"] == "Z", 10),
+            f"A's shell did not exit: {proc_stat(pid_a)}")
+
+        run_b = await self.start_on_number(b, pid_a, self.server.pid)
+        pid_b = run_b.started["pid"]
+        await self.echoes(b, run_b, "before\n", "before any signal")
+
+        await a.call("control", {"type": "PAUSE"})
+        await self.echoes(b, run_b, "after-pause\n", "A's PAUSE")
+        self.assertNotEqual(proc_stat(pid_b)["state"], "T")
+
+        # SIGTERM, then SIGKILL after the grace, then the pipes are closed
+        # (the escaped sleep holds them): A completes only after all that.
+        await a.call("control", {"type": "CANCEL"})
+        await a.collect(run_a)
+        self.assertEqual(run_a.completed["status"], "canceled")
+        await self.echoes(b, run_b, "after-cancel\n", "A's CANCEL")
+        self.assertNotEqual(pid_b, pid_a,
+                            "B got A's group number while A was running")
+
+        await b.call("input", {"data": "", "eof": True})
+        await b.collect(run_b)
+        self.assertCompleted(run_b)
 
 
 if __name__ == "__main__":

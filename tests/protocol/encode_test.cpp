@@ -129,6 +129,7 @@ BOOST_AUTO_TEST_CASE(every_error_code_goes_out_as_its_number) {
                   example{error_code::no_process, -32002},
                   example{error_code::session_limit, -32003},
                   example{error_code::stdin_unavailable, -32005},
+                  example{error_code::stdin_busy, -32006},
                   example{error_code::resume_refused, -32010},
                   example{error_code::unauthorized, -32011},
                   example{error_code::rate_limited, -32029}}) {
