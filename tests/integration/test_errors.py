@@ -6,7 +6,7 @@ object's shape; the connection stays open after each."""
 
 import unittest
 
-from harness import NO_ID, ServerTestCase, fake_cmd, main
+from harness import ProcessRun, NO_ID, ServerTestCase, fake_cmd, main
 
 
 class ErrorTest(ServerTestCase):
@@ -167,6 +167,47 @@ class ErrorTest(ServerTestCase):
         resp = await c.request("control", {"type": "PAUSE"}, id=NO_ID)
         self.assertNotIn("id", resp)
         self.assert_error_shape(resp, -32002)
+
+
+class UnknownParamsTest(ServerTestCase):
+    """Issue 26: a misspelt param is named in the response and the log."""
+
+    async def test_warned_and_ignored(self):
+        c = await self.connect()
+        res = await c.call("execute", {"command": "echo ok", "timout": 0.1})
+        self.assertEqual(res["status"], "started")
+        self.assertEqual(res["warnings"],
+                         ["unknown param 'timout' was ignored"])
+        run = await c.collect(ProcessRun())
+        self.assertCompleted(run)
+        self.server.wait_log(lambda e: e["event"] == "unknown_params" and
+                             e["params"] == ["timout"] and
+                             e["method"] == "execute", timeout=5)
+        ack = await c.call("ack", {"seq": 1, "sequence": 2})
+        self.assertEqual(ack["warnings"],
+                         ["unknown param 'sequence' was ignored"])
+        # Without unknown params, no warnings key.
+        res = await c.call("execute", {"command": "true"})
+        self.assertNotIn("warnings", res)
+        await c.collect(ProcessRun())
+
+
+class StrictParamsTest(ServerTestCase):
+    server_args = ["--strict-params"]
+
+    async def test_refused_and_nothing_runs(self):
+        c = await self.connect()
+        err = await c.call_error("execute", {"command": "echo ok",
+                                             "timout": 0.1, "colour": 1},
+                                 code=-32602)
+        self.assertEqual(err["message"],
+                         "Invalid params: unknown param 'timout'")
+        self.assertEqual(err["data"], {"unknown_params": ["timout", "colour"]})
+        status = await c.call("status")
+        self.assertIsNone(status["process"])
+        res = await c.call("execute", {"command": "true"})
+        self.assertEqual(res["status"], "started")
+        await c.collect(ProcessRun())
 
 
 if __name__ == "__main__":

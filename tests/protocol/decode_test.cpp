@@ -574,3 +574,31 @@ BOOST_AUTO_TEST_CASE(never_throws_on_odd_input) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Issue 26: a misspelt param is named, not silently lost.
+BOOST_AUTO_TEST_CASE(unknown_params_are_listed_in_order) {
+  auto r = ok(R"({"jsonrpc":"2.0","id":1,"method":"execute","params":)"
+              R"({"command":"true","timout":0.1,"cwd":null,"x":[1]}})");
+  BOOST_TEST(r.unknown_params == (std::vector<std::string>{"timout", "x"}));
+  auto known = ok(R"({"id":2,"method":"execute","params":{"argv":["a"],)"
+                  R"("timeout":1,"idle_timeout":1,"cwd":"/","env":{},)"
+                  R"("stdin":true,"framing":"lines","on_overflow":"block"}})");
+  BOOST_TEST(known.unknown_params.empty());
+  BOOST_TEST(ok(R"({"id":3,"method":"input","params":{"data":"x","eof":true,)"
+                R"("encoding":"utf8","extra":1}})")
+                 .unknown_params == std::vector<std::string>{"extra"});
+  BOOST_TEST(ok(R"({"id":4,"method":"ack","params":{"seq":1,"sq":2}})")
+                 .unknown_params == std::vector<std::string>{"sq"});
+  BOOST_TEST(ok(R"({"id":5,"method":"control","params":{"type":"PAUSE",)"
+                R"("typ":1}})")
+                 .unknown_params == std::vector<std::string>{"typ"});
+  BOOST_TEST(ok(R"({"id":6,"method":"resume","params":{"session_id":"s",)"
+                R"("resume_token":"t","last_seq":0,"lastseq":3}})")
+                 .unknown_params == std::vector<std::string>{"lastseq"});
+}
+
+BOOST_AUTO_TEST_CASE(methods_without_params_have_none_unknown) {
+  for (auto m : {"status", "detach", "ping", "pong", "hook_status"})
+    BOOST_TEST(ok(R"({"id":1,"method":")"s + m + R"(","params":{"a":1}})")
+                   .unknown_params.empty());
+}
