@@ -77,6 +77,17 @@ protocol::completion make_completion(process_actor_type* self) {
   return c;
 }
 
+/// Counts a process end by its status. Here, not in the session: a process
+/// the server ends with its session (a clean close, linger expiry, a
+/// drain) reports to a session that is gone, and must still count.
+void count_end(server_stats& stats, const std::string& status) {
+  using kind = server_stats::completion;
+  stats.count_completion(status == "completed"   ? kind::completed
+                         : status == "canceled"  ? kind::canceled
+                         : status == "timed_out" ? kind::timed_out
+                                                 : kind::failed);
+}
+
 /// Reports `done` once both pipes are closed and the child exited, and lets
 /// the child be reaped: no signal of ours can follow.
 void maybe_done(process_actor_type* self) {
@@ -88,6 +99,8 @@ void maybe_done(process_actor_type* self) {
     --st.stats->paused_processes;
   }
   auto c = make_completion(self);
+  count_end(*st.stats, c.status);
+  *st.done = true;
   log::info(
       "process_exit",
       {{"pid", st.pid},
@@ -392,9 +405,14 @@ caf::behavior process_actor(process_actor_type* self, caf::actor session,
   }
   // Whatever else ends this actor, the group goes with it (after `done`
   // this does nothing: the child was released then).
-  self->attach_functor([io = st.io, stats = st.stats] {
+  // (The state is gone when this runs: the flag is shared.)
+  self->attach_functor([done = st.done, io = st.io, stats = st.stats] {
     io->release(true);
     --stats->running_processes;
+    // Ended without `done` (the actor failed): the session reports it as
+    // failed, and it counts as such.
+    if (!*done)
+      stats->count_completion(server_stats::completion::failed);
   });
   return {
       [=](credit_atom, std::uint64_t n) {

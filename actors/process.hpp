@@ -55,6 +55,9 @@ struct process_state {
   bool paused = false;
   /// The termination ladder runs; `end_status` says why.
   bool terminating = false;
+  /// `done` went to the session (and the end was counted); shared with
+  /// the cleanup that runs after the state is gone.
+  std::shared_ptr<bool> done = std::make_shared<bool>(false);
   /// "canceled" or "timed_out" once the ladder started; empty otherwise.
   std::string end_status;
   /// SIGKILL went to the group.

@@ -479,12 +479,6 @@ void on_done(session_actor_type* self, protocol::completion& c) {
   st.process_state = "exited";
   st.last_completion =
       std::make_shared<const protocol::completion>(std::move(c));
-  using kind = server_stats::completion;
-  auto& status = st.last_completion->status;
-  st.stats->count_completion(status == "completed"   ? kind::completed
-                             : status == "canceled"  ? kind::canceled
-                             : status == "timed_out" ? kind::timed_out
-                                                     : kind::failed);
   retained_event ev;
   ev.kind = event_kind::completed;
   ev.detail = std::make_shared<const event_detail>(

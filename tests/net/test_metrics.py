@@ -135,5 +135,45 @@ class HeartbeatMetricsTest(ServerTest):
             sample(m(), "actorexec_websocket_closes_total", code="1006"), 1)
 
 
+class EveryEndCountedTest(ServerTest):
+    """Issue 26: processes the server ends with their session (a clean
+    close, linger expiry) are counted too, so started minus completed
+    returns to zero."""
+
+    server_args = ["--session-linger-ms", "200", "--cancel-grace-ms", "300",
+                   "--close-grace-ms", "300"]
+
+    def ended(self):
+        m = self.scrape()
+        return sum(sample(m, "actorexec_processes_completed_total", status=s)
+                   for s in ("completed", "failed", "canceled", "timed_out"))
+
+    def scrape(self):
+        return parse_metrics(self.server.metrics())
+
+    async def test_started_minus_completed_returns_to_zero(self):
+        # One ends by itself, one with its client's clean close, one when
+        # its detached session expires.
+        a = await self.connect()
+        await a.run({"command": "true"})
+        b = await self.connect()
+        res = await b.request("execute", {"command": "sleep 30"})
+        self.assertEqual(res["result"]["status"], "started")
+        await b.close()
+        c = await self.connect()
+        res = await c.request("execute", {"command": "sleep 30"})
+        self.assertEqual(res["result"]["status"], "started")
+        c.ws.transport.abort()  # a loss: the session detaches, then expires
+        self.assertTrue(await async_wait_until(
+            lambda: self.ended() == 3,
+            15))
+        m = self.scrape()
+        self.assertEqual(sample(m, "actorexec_processes_started_total"), 3)
+        self.assertEqual(self.ended(), 3)
+        self.assertEqual(sample(m, "actorexec_processes_completed_total",
+                                status="canceled"), 2)
+        await a.close()
+
+
 if __name__ == "__main__":
     main()
