@@ -1,6 +1,7 @@
 #include "actors/process.hpp"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -349,6 +350,27 @@ void on_wrote(process_actor_type* self, std::uint64_t n, int err) {
   promise.deliver(input_result{0, {}, n});
 }
 
+/// Why a spawn failed, naming what failed: the working directory or the
+/// program, with its path ("No such file or directory" alone does not say
+/// which). Runs only after a failure, so the stat costs nothing otherwise.
+std::string spawn_failure(const spawn_spec& spec,
+                          const boost::system::error_code& ec) {
+  auto& cwd = spec.params.cwd;
+  struct stat sb;
+  if (cwd) {
+    if (::stat(cwd->c_str(), &sb) != 0)
+      return "Cannot start process: cwd '" + *cwd + "': " +
+             std::strerror(errno);
+    if (!S_ISDIR(sb.st_mode))
+      return "Cannot start process: cwd '" + *cwd + "': Not a directory";
+  }
+  auto& program =
+      spec.params.argv.empty() ? spec.shell : spec.params.argv.front();
+  if (ec.value() == ENOENT && program.find('/') == std::string::npos)
+    return "Cannot start process: program '" + program + "' not found in PATH";
+  return "Cannot start process: program '" + program + "': " + ec.message();
+}
+
 bool spawn_child(process_actor_type* self, const spawn_spec& spec,
                  const child_spawner& spawner) {
   auto& st = self->state;
@@ -359,7 +381,7 @@ bool spawn_child(process_actor_type* self, const spawn_spec& spec,
                         ec.value() == ENOTDIR || ec.value() == ENOEXEC
                     ? protocol::error_code::invalid_params
                     : protocol::error_code::internal_error;
-    auto what = "Cannot start process: " + ec.message();
+    auto what = spawn_failure(spec, ec);
     ++st.stats->spawn_failures_total;
     log::warn("spawn_failed", {{"error", what}});
     self->send(st.session, failed_atom::value, static_cast<int>(code), what);

@@ -137,18 +137,21 @@ class ExitStatusTest(ServerTestCase):
         self.assertIn(b"not found", run.output("stderr"))
 
     async def test_argv_executable_missing(self):
-        # Where the spec is silent: either execute fails with an error, or
-        # the process starts and ends failed / with a nonzero code. Either
-        # way the session stays usable.
+        # Issue 26: the error names the program and its path; the session
+        # stays usable.
         c = await self.connect()
-        resp = await c.request("execute", {"argv": ["/nonexistent/actorexec"]})
-        if "error" in resp:
-            self.assertIsInstance(resp["error"].get("code"), int)
-        else:
-            run = await c.collect(ProcessRun(resp))
-            done = run.completed
-            self.assertTrue(done["status"] == "failed"
-                            or done.get("exit_code") not in (0, None), done)
+        err = await c.call_error("execute",
+                                 {"argv": ["/nonexistent/actorexec"]},
+                                 code=-32602)
+        self.assertEqual(err["message"],
+                         "Cannot start process: program "
+                         "'/nonexistent/actorexec': No such file or directory")
+        err = await c.call_error("execute",
+                                 {"argv": ["no-such-program-actorexec"]},
+                                 code=-32602)
+        self.assertEqual(err["message"],
+                         "Cannot start process: program "
+                         "'no-such-program-actorexec' not found in PATH")
         run = await c.run({"command": "echo still-usable"})
         self.assertEqual(run.text(), "still-usable\n")
 
@@ -197,8 +200,15 @@ class ArgvCwdEnvTest(ServerTestCase):
         err = await c.call_error("execute", {"command": "echo x",
                                              "cwd": "/nonexistent/actorexec"},
                                  code=-32602)
-        self.assertIn("No such file", err["message"])
+        self.assertEqual(err["message"],
+                         "Cannot start process: cwd '/nonexistent/actorexec': "
+                         "No such file or directory")
         self.assertEqual(children_of(self.server.pid), [])
+        with tempfile.NamedTemporaryFile() as f:
+            err = await c.call_error("execute", {"argv": ["true"],
+                                                 "cwd": f.name}, code=-32602)
+            self.assertEqual(err["message"], f"Cannot start process: cwd "
+                             f"'{f.name}': Not a directory")
         run = await c.run({"command": "echo x"})
         self.assertEqual(run.text(), "x\n")
 
