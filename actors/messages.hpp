@@ -158,6 +158,11 @@ using wrote_atom = caf::atom_constant<caf::atom("wrote")>;
 /// A timer fired: (timer_atom, timer_kind, uint64_t generation).
 using timer_atom = caf::atom_constant<caf::atom("timer")>;
 
+/// A timer for an actor held weakly, to the timer relay: (relay_atom,
+/// caf::actor_addr target, timer_kind, uint64_t generation); the relay
+/// forwards (timer_atom, kind, generation) if the target still lives.
+using relay_atom = caf::atom_constant<caf::atom("relay")>;
+
 /// Which timer fired.
 enum class timer_kind : int {
   wall,

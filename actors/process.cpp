@@ -13,6 +13,7 @@
 #include <caf/all.hpp>
 
 #include "actors/log.hpp"
+#include "actors/timer_relay.hpp"
 
 namespace actorexec {
 
@@ -37,8 +38,7 @@ stream_kind kind_of(int idx) {
 }
 
 void arm(process_actor_type* self, timer_kind kind, caf::timespan after) {
-  self->delayed_send(self, after, timer_atom::value, kind,
-                     self->state.timer_gen);
+  arm_timer(self, after, kind, self->state.timer_gen);
 }
 
 /// Issues a read on every open, idle stream while there is credit. Credit
@@ -359,8 +359,8 @@ std::string spawn_failure(const spawn_spec& spec,
   struct stat sb;
   if (cwd) {
     if (::stat(cwd->c_str(), &sb) != 0)
-      return "Cannot start process: cwd '" + *cwd + "': " +
-             std::strerror(errno);
+      return "Cannot start process: cwd '" + *cwd +
+             "': " + std::strerror(errno);
     if (!S_ISDIR(sb.st_mode))
       return "Cannot start process: cwd '" + *cwd + "': Not a directory";
   }

@@ -8,6 +8,7 @@
 
 #include "actors/log.hpp"
 #include "actors/process.hpp"
+#include "actors/timer_relay.hpp"
 #include "protocol/encode.hpp"
 
 namespace actorexec {
@@ -598,8 +599,8 @@ void detach(session_actor_type* self, const char* why) {
   st.written_carry = 0;
   st.window.set(0);
   auto gen = ++st.linger_gen;
-  self->delayed_send(self, milliseconds{st.cfg->session_linger_ms},
-                     timer_atom::value, timer_kind::linger, gen);
+  arm_timer(self, milliseconds{st.cfg->session_linger_ms}, timer_kind::linger,
+            gen);
 }
 
 void on_peer_gone(session_actor_type* self, bool clean) {
@@ -699,8 +700,7 @@ void start_drain(session_actor_type* self, std::uint64_t grace_ms) {
   reply_frame(self, protocol::encode_server_shutdown(grace_ms));
   if (!st.proc)
     return finish_drain(self);
-  self->delayed_send(self, milliseconds{grace_ms}, timer_atom::value,
-                     timer_kind::drain, std::uint64_t{0});
+  arm_timer(self, milliseconds{grace_ms}, timer_kind::drain, 0);
 }
 
 void finish_drain(session_actor_type* self) {

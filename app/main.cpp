@@ -19,12 +19,14 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
 #include "actors/child_io.hpp"
 #include "actors/log.hpp"
 #include "actors/messages.hpp"
 #include "actors/supervisor.hpp"
+#include "actors/timer_relay.hpp"
 #include "app/config.hpp"
 #include "app/fd_limit.hpp"
 #include "net/listener.hpp"
@@ -198,6 +200,10 @@ int run(const app::config& cfg) {
   // The last actors drop their strands and pipes here, not after `ioc` (and
   // its services) went away at the end of this scope.
   sys.await_all_actors_done();
+  if (auto relay = stop_timer_relay(sys)) {
+    caf::scoped_actor self{sys};
+    self->wait_for(relay);
+  }
   log::lifecycle("stopped");
   return 0;
 }

@@ -19,6 +19,7 @@
 #include "actors/messages.hpp"
 #include "actors/server_stats.hpp"
 #include "actors/settings.hpp"
+#include "actors/timer_relay.hpp"
 
 namespace actorexec::test {
 
@@ -40,6 +41,10 @@ struct fake_child : child_port {
   /// Signals asked for after `release`: after the real reap they would go
   /// to whoever got the group's number next.
   std::vector<int> signals_after_release;
+  /// The process actor, held until `release` as child_io holds it (its
+  /// pending wait): while its child lives, the actor lives, whoever else
+  /// lets go of it (its timers hold it only weakly).
+  caf::actor owner;
 
   pid_t pid() const override { return pid_value; }
   void read(protocol::stream_kind s, std::size_t n) override {
@@ -58,6 +63,7 @@ struct fake_child : child_port {
   void release(bool kill) override {
     if (releases++ == 0)
       killed_on_exit = kill;
+    owner = nullptr;
   }
   bool got(int sig) const {
     for (auto s : signals)
@@ -155,6 +161,7 @@ struct actor_fixture {
     for (auto& weak : *owners)
       if (auto owner = caf::actor_cast<caf::actor>(weak))
         caf::anon_send_exit(owner, caf::exit_reason::kill);
+    stop_timer_relay(*sys);
     run();
   }
 
@@ -169,6 +176,7 @@ struct actor_fixture {
       }
       auto c = std::make_shared<fake_child>();
       c->pid_value = static_cast<pid_t>(4242 + kids->size());
+      c->owner = owner;
       kids->push_back(c);
       return c;
     };

@@ -234,6 +234,28 @@ BOOST_AUTO_TEST_CASE(wall_timeout_cancels_with_timed_out) {
   BOOST_TEST(log->done->status == "timed_out");
 }
 
+// Issue 25 item 13: a timer holds its actor weakly. With CAF's
+// delayed_send, a process that ended at once stayed in memory until its
+// one-hour timeout fired.
+BOOST_AUTO_TEST_CASE(an_ended_process_is_freed_before_its_timers_fire) {
+  protocol::execute_params p;
+  p.command = "true";
+  p.timeout = 3600.0;
+  p.idle_timeout = 3600.0;
+  start(p);
+  BOOST_TEST(sched->has_pending_timeout());
+  eof_both();
+  exits(exited_0);
+  BOOST_REQUIRE(log->done);
+  auto weak = caf::actor_cast<caf::weak_actor_ptr>(proc);
+  proc = nullptr;
+  run();
+  BOOST_TEST(!caf::actor_cast<caf::strong_actor_ptr>(weak));
+  // The timers still fire, into the void.
+  advance(3600s);
+  BOOST_TEST(log->done->status == "completed");
+}
+
 BOOST_AUTO_TEST_CASE(paused_time_does_not_count_toward_the_timeout) {
   protocol::execute_params p;
   p.command = "sleep 100";
