@@ -1,7 +1,8 @@
 // The Beast WebSocket client: every session of a phase runs on one
 // io_context on the calling thread, so the runner costs one core at most and
-// its CPU time is easy to attribute. All Beast code lives in this file to keep
-// compile times down.
+// its CPU time is easy to attribute. Beast's WebSocket handshake lives here,
+// its plain GET in http_get.cpp: no other file includes Beast, to keep compile
+// times down.
 
 #include "loadtest/client.hpp"
 
@@ -14,7 +15,6 @@
 #include <unordered_map>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -31,6 +31,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "loadtest/rpc_fields.hpp"
+#include "loadtest/tcp_endpoint.hpp"
 #include "loadtest/verifier.hpp"
 #include "loadtest/ws_reader.hpp"
 #include "protocol/base64.hpp"
@@ -72,15 +73,6 @@ double cpu_seconds() {
   getrusage(RUSAGE_SELF, &ru);
   auto tv = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
   return tv(ru.ru_utime) + tv(ru.ru_stime);
-}
-
-tcp::endpoint make_endpoint(const ws_url& url) {
-  auto host = url.host == "localhost" ? std::string{"127.0.0.1"} : url.host;
-  error_code ec;
-  auto addr = asio::ip::make_address(host, ec);
-  if (ec)
-    throw scenario_error("url: host must be an IP address or localhost");
-  return {addr, url.port};
 }
 
 /// One WebSocket; a session has a new one after each drop. Beast does the
@@ -989,74 +981,7 @@ phase_result phase_runner::run() {
   return result;
 }
 
-/// One GET on `stream`: connect, write, read; `done` gets the first error.
-class http_exchange {
-public:
-  http_exchange(asio::io_context& ioc, const ws_url& url)
-      : stream_(ioc), req_(http::verb::get, url.target, 11) {
-    req_.set(http::field::host, url.host + ":" + std::to_string(url.port));
-    req_.set(http::field::user_agent, "actorexec-load");
-    req_.set(http::field::connection, "close");
-  }
-
-  /// Runs the exchange; the io_context must be run to complete it.
-  void start(const tcp::endpoint& ep, std::chrono::milliseconds timeout) {
-    // One deadline for the whole exchange: tcp_stream's timer covers every
-    // operation started until it is reset.
-    stream_.expires_after(timeout);
-    stream_.async_connect(ep, [this](error_code ec) { on_connect(ec); });
-  }
-
-  error_code result;
-  http::response<http::string_body> res;
-
-private:
-  void on_connect(error_code ec) {
-    if (ec)
-      return void(result = ec);
-    http::async_write(stream_, req_, [this](error_code ec, std::size_t) {
-      if (ec)
-        return void(result = ec);
-      http::async_read(stream_, buf_, res,
-                       [this](error_code ec, std::size_t) { result = ec; });
-    });
-  }
-
-  beast::tcp_stream stream_;
-  http::request<http::empty_body> req_;
-  beast::flat_buffer buf_;
-};
-
 } // namespace
-
-bool http_get(const ws_url& url, std::chrono::milliseconds timeout,
-              std::string& body, std::string& error) {
-  asio::io_context ioc{1};
-  tcp::endpoint ep;
-  try {
-    ep = make_endpoint(url);
-  } catch (const scenario_error& e) {
-    error = e.what();
-    return false;
-  }
-  http_exchange x{ioc, url};
-  x.start(ep, timeout);
-  ioc.run();
-  if (x.result) {
-    error = "GET " + url.target + ": " + x.result.message();
-    return false;
-  }
-  if (x.res.result() != http::status::ok) {
-    error = "GET " + url.target + ": HTTP " +
-            std::to_string(x.res.result_int()) +
-            (x.res.result() == http::status::unauthorized
-                 ? " (the server wants its token: add ?token=...)"
-                 : "");
-    return false;
-  }
-  body = std::move(x.res.body());
-  return true;
-}
 
 phase_result run_phase(const phase_spec& phase, const ws_url& url,
                        std::uint64_t seed, clock::time_point t0) {

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "loadtest/client.hpp"
+#include "loadtest/http_get.hpp"
 #include "loadtest/report.hpp"
 #include "loadtest/sampler.hpp"
 #include "loadtest/scenario.hpp"
