@@ -30,6 +30,8 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "loadtest/event_loop.hpp"
+#include "loadtest/event_loop_asio.hpp"
 #include "loadtest/rpc_fields.hpp"
 #include "loadtest/tcp_endpoint.hpp"
 #include "loadtest/verifier.hpp"
@@ -115,7 +117,7 @@ public:
                clock::time_point t0)
       : spec(ph), url(url), endpoint(make_endpoint(url)),
         host_header(url.host + ":" + std::to_string(url.port)), rng(seed),
-        mask_rng(static_cast<std::uint32_t>(seed)), cap_timer_(ioc), t0_(t0) {
+        mask_rng(static_cast<std::uint32_t>(seed)), cap_timer_(loop), t0_(t0) {
     result.name = ph.name;
     result.sessions_planned = ph.sessions;
     result.max_errors = ph.max_errors;
@@ -140,7 +142,7 @@ public:
   const ws_url& url;
   tcp::endpoint endpoint;
   std::string host_header;
-  asio::io_context ioc;
+  event_loop loop;
   std::mt19937_64 rng;
   /// Masking keys; apart from `rng` so that drops stay repeatable.
   std::minstd_rand mask_rng;
@@ -153,7 +155,7 @@ private:
   void launch_next();
   void on_cap();
 
-  asio::steady_timer cap_timer_;
+  loop_timer cap_timer_;
   clock::time_point t0_;
   std::uint32_t next_ = 0;
   std::uint64_t live_processes_ = 0;
@@ -170,8 +172,9 @@ enum class request_kind { execute, resume, control, input };
 class session_task : public std::enable_shared_from_this<session_task> {
 public:
   session_task(phase_runner& ph, const session_spec& spec, std::uint32_t idx)
-      : ph_(ph), spec_(spec), index_(idx), timeout_timer_(ph.ioc),
-        read_timer_(ph.ioc), cancel_timer_(ph.ioc), reconnect_timer_(ph.ioc) {}
+      : ph_(ph), spec_(spec), index_(idx), timeout_timer_(ph.loop),
+        read_timer_(ph.loop), cancel_timer_(ph.loop),
+        reconnect_timer_(ph.loop) {}
 
   void start();
   /// Ends the session as failed, counting `why` as an error.
@@ -227,10 +230,10 @@ private:
   const session_spec& spec_;
   std::uint32_t index_;
   connection_ptr conn_;
-  asio::steady_timer timeout_timer_;
-  asio::steady_timer read_timer_;
-  asio::steady_timer cancel_timer_;
-  asio::steady_timer reconnect_timer_;
+  loop_timer timeout_timer_;
+  loop_timer read_timer_;
+  loop_timer cancel_timer_;
+  loop_timer reconnect_timer_;
   bool done_ = false;
   bool closing_ = false;
   bool first_connect_ = true;
@@ -270,16 +273,13 @@ private:
 
 void session_task::start() {
   ++res().sessions_started;
-  timeout_timer_.expires_after(std::chrono::milliseconds(spec_.timeout_ms));
-  timeout_timer_.async_wait([self = shared_from_this()](error_code ec) {
-    if (!ec)
-      self->abort("timeout");
-  });
+  timeout_timer_.start(std::chrono::milliseconds(spec_.timeout_ms),
+                       [self = shared_from_this()] { self->abort("timeout"); });
   connect();
 }
 
 void session_task::connect() {
-  auto c = std::make_shared<connection>(ph_.ioc);
+  auto c = std::make_shared<connection>(ph_.loop.get().ioc);
   conn_ = c;
   connect_started_ = clock::now();
   auto& sock = c->socket();
@@ -459,11 +459,11 @@ bool session_task::on_message(connection_ptr c, std::string_view payload) {
   read_delay_ms_ = 0;
   if (delay == 0)
     return true;
-  read_timer_.expires_after(std::chrono::milliseconds(delay));
-  read_timer_.async_wait([self = shared_from_this(), c](error_code ec) {
-    if (!ec && !self->stale(c))
-      self->pump(c);
-  });
+  read_timer_.start(std::chrono::milliseconds(delay),
+                    [self = shared_from_this(), c] {
+                      if (!self->stale(c))
+                        self->pump(c);
+                    });
   return false;
 }
 
@@ -734,16 +734,14 @@ void session_task::on_started() {
     send_request(request_kind::input, "input",
                  {{"data", *spec_.stdin_data}, {"eof", true}});
   if (spec_.cancel_after_ms) {
-    cancel_timer_.expires_after(
-        std::chrono::milliseconds(*spec_.cancel_after_ms));
-    cancel_timer_.async_wait(
-        [self = shared_from_this(), gen = exec_generation_](error_code ec) {
-          if (ec || self->done_ || gen != self->exec_generation_ ||
-              !self->process_live_)
-            return;
-          self->send_request(request_kind::control, "control",
-                             {{"type", "CANCEL"}});
-        });
+    cancel_timer_.start(std::chrono::milliseconds(*spec_.cancel_after_ms),
+                        [self = shared_from_this(), gen = exec_generation_] {
+                          if (self->done_ || gen != self->exec_generation_ ||
+                              !self->process_live_)
+                            return;
+                          self->send_request(request_kind::control, "control",
+                                             {{"type", "CANCEL"}});
+                        });
   }
 }
 
@@ -862,12 +860,11 @@ void session_task::drop_connection() {
     return finish(true);
   }
   dropped_at_ = clock::now();
-  reconnect_timer_.expires_after(
-      std::chrono::milliseconds(spec_.reconnect_delay_ms));
-  reconnect_timer_.async_wait([self = shared_from_this()](error_code ec) {
-    if (!ec && !self->done_)
-      self->connect();
-  });
+  reconnect_timer_.start(std::chrono::milliseconds(spec_.reconnect_delay_ms),
+                         [self = shared_from_this()] {
+                           if (!self->done_)
+                             self->connect();
+                         });
 }
 
 void session_task::abort(const std::string& why) {
@@ -927,7 +924,7 @@ void phase_runner::session_done(std::uint32_t index) {
   // Destroyed later: the caller is still running inside the task.
   auto it = live_.find(index);
   if (it != live_.end()) {
-    asio::post(ioc, [task = it->second] {});
+    loop.post([task = it->second] {});
     live_.erase(it);
   }
   launch_next();
@@ -952,13 +949,10 @@ void phase_runner::on_cap() {
 phase_result phase_runner::run() {
   auto start = clock::now();
   auto cpu0 = cpu_seconds();
-  cap_timer_.expires_after(std::chrono::milliseconds(spec.duration_cap_ms));
-  cap_timer_.async_wait([this](error_code ec) {
-    if (!ec)
-      on_cap();
-  });
+  cap_timer_.start(std::chrono::milliseconds(spec.duration_cap_ms),
+                   [this] { on_cap(); });
   auto first = std::min(spec.concurrency, spec.sessions);
-  std::vector<std::unique_ptr<asio::steady_timer>> ramp;
+  std::vector<std::unique_ptr<loop_timer>> ramp;
   for (std::uint32_t i = 0; i < first; ++i) {
     auto at = std::chrono::milliseconds(
         static_cast<std::uint64_t>(spec.ramp_up_ms) * i / first);
@@ -966,13 +960,10 @@ phase_result phase_runner::run() {
       launch_next();
       continue;
     }
-    auto& t = ramp.emplace_back(std::make_unique<asio::steady_timer>(ioc, at));
-    t->async_wait([this](error_code ec) {
-      if (!ec)
-        launch_next();
-    });
+    auto& t = ramp.emplace_back(std::make_unique<loop_timer>(loop));
+    t->start(at, [this] { launch_next(); });
   }
-  ioc.run();
+  loop.run();
   auto end = clock::now();
   result.wall_s = std::chrono::duration<double>(end - start).count();
   result.start_s = std::chrono::duration<double>(start - t0_).count();
