@@ -1,50 +1,27 @@
-// The Beast WebSocket client: every session of a phase runs on one
-// io_context on the calling thread, so the runner costs one core at most and
-// its CPU time is easy to attribute. Beast's WebSocket handshake lives here,
-// its plain GET in http_get.cpp: no other file includes Beast, to keep compile
-// times down.
+// The scenario's client sessions and the phases that run them: every session
+// of a phase runs on one event loop on the calling thread, so the runner costs
+// one core at most and its CPU time is easy to attribute. The transport is
+// ws_connection.cpp.
 
 #include "loadtest/client.hpp"
 
 #include <sys/resource.h>
 
-#include <deque>
 #include <memory>
 #include <random>
 #include <string>
 #include <unordered_map>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/empty_body.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/rfc7230.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
-#include <boost/beast/websocket/detail/hybi13.hpp>
-#include <boost/beast/websocket/error.hpp>
-#include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "loadtest/event_loop.hpp"
-#include "loadtest/event_loop_asio.hpp"
 #include "loadtest/rpc_fields.hpp"
-#include "loadtest/tcp_endpoint.hpp"
 #include "loadtest/verifier.hpp"
-#include "loadtest/ws_reader.hpp"
+#include "loadtest/ws_connection.hpp"
 #include "protocol/base64.hpp"
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
-namespace http = beast::http;
 namespace json = boost::json;
-using tcp = asio::ip::tcp;
-using error_code = boost::system::error_code;
 
 namespace actorexec::loadtest {
 
@@ -52,19 +29,8 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-/// Bounds of the steps that have no scenario setting.
-constexpr auto connect_timeout = std::chrono::seconds(10);
-/// Receive buffer of every runner socket (see session_task::connect).
-constexpr int receive_buffer = 256 * 1024;
-constexpr auto close_timeout = std::chrono::seconds(5);
 /// Output kept per execute for pattern checks.
 constexpr std::size_t capture_limit = 1 << 20;
-/// Largest inbound message accepted (chunks are 64 KiB of base64 at most).
-constexpr std::size_t max_message = 16 << 20;
-/// Bytes asked of the socket per read (more when a frame needs them): many
-/// small frames per system call, yet little taken out of the kernel ahead
-/// of a slow reader.
-constexpr std::size_t read_chunk = 16 << 10;
 
 double ms_between(clock::time_point a, clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
@@ -77,37 +43,6 @@ double cpu_seconds() {
   return tv(ru.ru_utime) + tv(ru.ru_stime);
 }
 
-/// One WebSocket; a session has a new one after each drop. Beast does the
-/// HTTP upgrade; after it, the runner frames and parses WebSocket itself
-/// (see ws_reader): a composed Beast read per message cost as much CPU as
-/// everything else the runner does with a frame.
-struct connection {
-  explicit connection(asio::io_context& ioc)
-      : stream(ioc), reader(max_message), close_timer(ioc) {}
-  tcp::socket& socket() { return stream.socket(); }
-
-  /// Connect and upgrade only, for their deadline; frames use the socket.
-  beast::tcp_stream stream;
-  websocket::detail::sec_ws_key_type key;
-  http::request<http::empty_body> upgrade;
-  http::response<http::string_body> upgraded;
-  beast::flat_buffer http_buf;
-  ws_reader reader;
-  /// Framed messages to send, one write at a time.
-  std::deque<std::string> outq;
-  bool writing = false;
-  /// Close once the write queue is empty.
-  bool want_close = false;
-  /// Our Close frame is queued: data frames are discarded from then on.
-  bool close_sent = false;
-  /// The peer's Close arrived; we now wait for it to end the TCP stream.
-  bool tearing_down = false;
-  asio::steady_timer close_timer;
-  /// Output bytes received on this connection (for drop_after_bytes).
-  std::uint64_t bytes = 0;
-};
-using connection_ptr = std::shared_ptr<connection>;
-
 class session_task;
 
 /// Launches a phase's sessions within its concurrency and collects results.
@@ -115,9 +50,9 @@ class phase_runner {
 public:
   phase_runner(const phase_spec& ph, const ws_url& url, std::uint64_t seed,
                clock::time_point t0)
-      : spec(ph), url(url), endpoint(make_endpoint(url)),
-        host_header(url.host + ":" + std::to_string(url.port)), rng(seed),
+      : spec(ph), target{url, {}}, rng(seed),
         mask_rng(static_cast<std::uint32_t>(seed)), cap_timer_(loop), t0_(t0) {
+    check_ws_target(url);
     result.name = ph.name;
     result.sessions_planned = ph.sessions;
     result.max_errors = ph.max_errors;
@@ -139,9 +74,7 @@ public:
   void connection_closed() { --open_connections_; }
 
   const phase_spec& spec;
-  const ws_url& url;
-  tcp::endpoint endpoint;
-  std::string host_header;
+  ws_target target;
   event_loop loop;
   std::mt19937_64 rng;
   /// Masking keys; apart from `rng` so that drops stay repeatable.
@@ -169,7 +102,8 @@ enum class request_kind { execute, resume, control, input };
 
 /// One client session: connects, executes (repeatedly), reads with the
 /// scenario's behaviour, drops and resumes, and checks expectations.
-class session_task : public std::enable_shared_from_this<session_task> {
+class session_task : public std::enable_shared_from_this<session_task>,
+                     public ws_connection::handler {
 public:
   session_task(phase_runner& ph, const session_spec& spec, std::uint32_t idx)
       : ph_(ph), spec_(spec), index_(idx), timeout_timer_(ph.loop),
@@ -182,23 +116,14 @@ public:
 
 private:
   phase_result& res() { return ph_.result; }
-  bool stale(const connection_ptr& c) const { return done_ || c != conn_; }
 
   void connect();
-  void on_connect(connection_ptr c, error_code ec);
-  void on_handshake(connection_ptr c, error_code ec);
-  void pump(connection_ptr c);
-  void read_more(connection_ptr c);
-  void on_socket_read(connection_ptr c, error_code ec, std::size_t n);
-  bool on_message(connection_ptr c, std::string_view payload);
-  void on_peer_close(connection_ptr c, std::uint16_t code);
-  void on_read_end(connection_ptr c, std::optional<std::uint16_t> close_code,
-                   const std::string& why);
+  void on_open() override;
+  bool on_message(std::string_view payload) override;
+  void on_end(const ws_end& end) override;
+  void raw_done();
+  void connection_gone();
   void send(std::string text);
-  void send_frame(connection_ptr c, ws_opcode op, std::string_view payload);
-  void do_write(connection_ptr c);
-  void start_close(connection_ptr c);
-  void close_done(connection_ptr c, const std::string& why);
 
   std::uint64_t send_request(request_kind kind, std::string_view method,
                              json::object params);
@@ -229,7 +154,11 @@ private:
   phase_runner& ph_;
   const session_spec& spec_;
   std::uint32_t index_;
-  connection_ptr conn_;
+  std::shared_ptr<ws_connection> conn_;
+  /// conn_ finished its upgrade (it counts in the phase's open connections).
+  bool conn_open_ = false;
+  /// Output bytes received on conn_ (for drop_after_bytes).
+  std::uint64_t conn_bytes_ = 0;
   loop_timer timeout_timer_;
   loop_timer read_timer_;
   loop_timer cancel_timer_;
@@ -279,99 +208,13 @@ void session_task::start() {
 }
 
 void session_task::connect() {
-  auto c = std::make_shared<connection>(ph_.loop.get().ioc);
-  conn_ = c;
+  conn_bytes_ = 0;
   connect_started_ = clock::now();
-  auto& sock = c->socket();
-  error_code ec;
-  // Before connecting, so the window scale suits it: with megabytes unread
-  // in its kernel, a busy runner meets the server's pings late, and the
-  // server cannot tell that backlog from a dead peer.
-  sock.open(ph_.endpoint.protocol(), ec);
-  if (!ec)
-    sock.set_option(asio::socket_base::receive_buffer_size(receive_buffer), ec);
-  c->stream.expires_after(connect_timeout);
-  c->stream.async_connect(ph_.endpoint,
-                          [self = shared_from_this(), c](error_code ec) {
-                            self->on_connect(c, ec);
-                          });
+  conn_ = open_ws_connection(ph_.loop, ph_.target, ph_.mask_rng, *this);
 }
 
-/// The checks of Beast's own client handshake, with its error codes.
-error_code check_upgrade(const connection& c) {
-  const auto& res = c.upgraded;
-  if (res.result() != http::status::switching_protocols)
-    return websocket::error::upgrade_declined;
-  if (res.version() != 11)
-    return websocket::error::bad_http_version;
-  auto conn = res.find(http::field::connection);
-  if (conn == res.end())
-    return websocket::error::no_connection;
-  if (!http::token_list{conn->value()}.exists("upgrade"))
-    return websocket::error::no_connection_upgrade;
-  auto up = res.find(http::field::upgrade);
-  if (up == res.end())
-    return websocket::error::no_upgrade;
-  if (!http::token_list{up->value()}.exists("websocket"))
-    return websocket::error::no_upgrade_websocket;
-  auto acc = res.find(http::field::sec_websocket_accept);
-  if (acc == res.end())
-    return websocket::error::no_sec_accept;
-  websocket::detail::sec_ws_accept_type want;
-  websocket::detail::make_sec_ws_accept(
-      want, beast::string_view{c.key.data(), c.key.size()});
-  if (beast::string_view{want.data(), want.size()} != acc->value())
-    return websocket::error::bad_sec_accept;
-  return {};
-}
-
-void session_task::on_connect(connection_ptr c, error_code ec) {
-  if (stale(c))
-    return;
-  if (ec) {
-    error("connect: " + ec.message());
-    return finish(false);
-  }
-  c->socket().set_option(tcp::no_delay(true), ec);
-  websocket::detail::make_sec_ws_key(c->key);
-  auto& req = c->upgrade;
-  req.method(http::verb::get);
-  req.target(ph_.url.target);
-  req.version(11);
-  req.set(http::field::host, ph_.host_header);
-  req.set(http::field::upgrade, "websocket");
-  req.set(http::field::connection, "Upgrade");
-  req.set(http::field::sec_websocket_key,
-          beast::string_view{c->key.data(), c->key.size()});
-  req.set(http::field::sec_websocket_version, "13");
-  req.set(http::field::user_agent, "actorexec-load");
-  http::async_write(c->stream, req,
-                    [self = shared_from_this(), c](error_code ec, std::size_t) {
-                      if (self->stale(c))
-                        return;
-                      if (ec)
-                        return self->on_handshake(c, ec);
-                      // Into a buffer of ours: frames right behind the 101 stay
-                      // in it.
-                      http::async_read(c->stream, c->http_buf, c->upgraded,
-                                       [self, c](error_code ec, std::size_t) {
-                                         self->on_handshake(
-                                             c, ec ? ec : check_upgrade(*c));
-                                       });
-                    });
-}
-
-void session_task::on_handshake(connection_ptr c, error_code ec) {
-  if (stale(c))
-    return;
-  if (ec) {
-    error("handshake: " + ec.message());
-    return finish(false);
-  }
-  c->stream.expires_never();
-  auto rest = c->http_buf.cdata();
-  c->reader.append({static_cast<const char*>(rest.data()), rest.size()});
-  c->http_buf = {};
+void session_task::on_open() {
+  conn_open_ = true;
   ph_.connection_opened();
   if (first_connect_) {
     first_connect_ = false;
@@ -383,69 +226,10 @@ void session_task::on_handshake(connection_ptr c, error_code ec) {
   } else {
     send_resume();
   }
-  pump(c);
-}
-
-/// Handles the frames already buffered and reads only when no complete one
-/// is left, so a slow reader leaves the rest in the kernel as Beast did.
-/// After our Close, data frames are discarded, as Beast's close does.
-void session_task::pump(connection_ptr c) {
-  for (;;) {
-    auto ev = c->reader.next();
-    switch (ev.what) {
-    case ws_reader::kind::need_more:
-      return read_more(c);
-    case ws_reader::kind::message:
-      if (!c->close_sent && !on_message(c, ev.payload))
-        return;
-      break;
-    case ws_reader::kind::ping:
-      if (!c->close_sent)
-        send_frame(c, ws_opcode::pong, ev.payload);
-      break;
-    case ws_reader::kind::pong:
-      break;
-    case ws_reader::kind::close:
-      return on_peer_close(c, ev.close_code);
-    case ws_reader::kind::failed:
-      if (c->close_sent)
-        return close_done(c, std::string{ev.error});
-      return on_read_end(c, std::nullopt, std::string{ev.error});
-    }
-  }
-}
-
-void session_task::read_more(connection_ptr c) {
-  std::size_t n = read_chunk;
-  auto* p = c->reader.prepare(n);
-  c->socket().async_read_some(
-      asio::buffer(p, n),
-      [self = shared_from_this(), c](error_code ec, std::size_t n) {
-        self->on_socket_read(c, ec, n);
-      });
-}
-
-void session_task::on_socket_read(connection_ptr c, error_code ec,
-                                  std::size_t n) {
-  if (stale(c))
-    return;
-  if (c->tearing_down) {
-    // The peer's end of the stream completes the close; bytes are ignored.
-    if (ec)
-      return close_done(c, ec == asio::error::eof ? "" : ec.message());
-    return read_more(c);
-  }
-  if (ec) {
-    if (c->close_sent)
-      return close_done(c, ec.message());
-    return on_read_end(c, std::nullopt, ec.message());
-  }
-  c->reader.commit(n);
-  pump(c);
 }
 
 /// One whole message; false when reading must pause or stop.
-bool session_task::on_message(connection_ptr c, std::string_view payload) {
+bool session_task::on_message(std::string_view payload) {
   res().wire_bytes += payload.size();
   if (spec_.raw)
     handle_raw(payload.size());
@@ -453,130 +237,73 @@ bool session_task::on_message(connection_ptr c, std::string_view payload) {
     handle_frame(payload);
   // A frame may have ended the session, dropped the connection or started
   // the close handshake, which reads on its own.
-  if (stale(c) || closing_)
+  if (!conn_ || closing_)
     return false;
   auto delay = spec_.slow_reader_ms + read_delay_ms_;
   read_delay_ms_ = 0;
   if (delay == 0)
     return true;
   read_timer_.start(std::chrono::milliseconds(delay),
-                    [self = shared_from_this(), c] {
-                      if (!self->stale(c))
-                        self->pump(c);
+                    [self = shared_from_this(), c = conn_] {
+                      if (self->conn_ == c)
+                        c->resume_reading();
                     });
   return false;
 }
 
-/// The server's Close. After ours it completes the close handshake;
-/// otherwise the connection ends here, with Close echoed as Beast does.
-void session_task::on_peer_close(connection_ptr c, std::uint16_t code) {
-  error_code ignored;
-  if (c->close_sent) {
-    c->tearing_down = true;
-    c->socket().shutdown(tcp::socket::shutdown_send, ignored);
-    return read_more(c);
+/// The connection ended: the server's Close or a loss end the session
+/// (for raw mode, as planned), and so does the end of our own Close.
+void session_task::on_end(const ws_end& end) {
+  conn_.reset();
+  connection_gone();
+  switch (end.what) {
+  case ws_end::kind::connect_failed:
+    error("connect: " + end.why);
+    return finish(false);
+  case ws_end::kind::upgrade_failed:
+    error("handshake: " + end.why);
+    return finish(false);
+  case ws_end::kind::closed:
+    if (!end.why.empty())
+      error("close: " + end.why);
+    return finish(true);
+  case ws_end::kind::peer_closed:
+    if (spec_.raw)
+      return raw_done();
+    ++res().close_codes[end.code];
+    return finish(false);
+  case ws_end::kind::lost:
+    if (spec_.raw)
+      return raw_done();
+    error("connection lost: " + end.why);
+    return finish(false);
+  case ws_end::kind::write_failed:
+    error("write: " + end.why);
+    return finish(false);
   }
-  if (!c->writing) {
-    std::string echo;
-    if (code != 0)
-      echo = {static_cast<char>(code >> 8), static_cast<char>(code & 0xFF)};
-    std::string frame;
-    append_ws_frame(frame, ws_opcode::close, echo,
-                    static_cast<std::uint32_t>(ph_.mask_rng()));
-    // Best effort and tiny: the connection ends right after.
-    asio::write(c->socket(), asio::buffer(frame), ignored);
-  }
-  on_read_end(c, code, "");
 }
 
-/// The connection ended while reading: by the server's Close
-/// (`close_code`), or lost (`why`).
-void session_task::on_read_end(connection_ptr c,
-                               std::optional<std::uint16_t> close_code,
-                               const std::string& why) {
-  ph_.connection_closed();
-  conn_.reset();
-  error_code ignored;
-  c->socket().close(ignored);
-  if (spec_.raw) {
-    // websocketd ends a connection when its child exits: that is success.
-    auto now = clock::now();
-    sample(&latencies::completion, ms_between(connect_started_, now));
-    if (spec_.expected_messages && raw_messages_ != *spec_.expected_messages)
-      expectation_failed("expected " +
-                         std::to_string(*spec_.expected_messages) +
-                         " messages, got " + std::to_string(raw_messages_));
-    return finish(true);
+/// websocketd ends a connection when its child exits: that is success.
+void session_task::raw_done() {
+  sample(&latencies::completion, ms_between(connect_started_, clock::now()));
+  if (spec_.expected_messages && raw_messages_ != *spec_.expected_messages)
+    expectation_failed("expected " + std::to_string(*spec_.expected_messages) +
+                       " messages, got " + std::to_string(raw_messages_));
+  finish(true);
+}
+
+/// Counts the end of conn_ once it no longer reads or writes.
+void session_task::connection_gone() {
+  if (conn_open_) {
+    conn_open_ = false;
+    ph_.connection_closed();
   }
-  if (close_code)
-    ++res().close_codes[*close_code];
-  else
-    error("connection lost: " + why);
-  finish(false);
 }
 
 void session_task::send(std::string text) {
   if (!conn_)
     return; // between a drop and its resume: acks are re-sent later anyway
-  send_frame(conn_, ws_opcode::text, text);
-}
-
-void session_task::send_frame(connection_ptr c, ws_opcode op,
-                              std::string_view payload) {
-  std::string frame;
-  frame.reserve(payload.size() + 14);
-  append_ws_frame(frame, op, payload,
-                  static_cast<std::uint32_t>(ph_.mask_rng()));
-  c->outq.push_back(std::move(frame));
-  if (!c->writing)
-    do_write(c);
-}
-
-void session_task::do_write(connection_ptr c) {
-  c->writing = true;
-  asio::async_write(c->socket(), asio::buffer(c->outq.front()),
-                    [self = shared_from_this(), c](error_code ec, std::size_t) {
-                      c->writing = false;
-                      if (self->stale(c))
-                        return;
-                      if (ec && c->close_sent)
-                        return self->close_done(c, ec.message());
-                      if (ec) {
-                        self->error("write: " + ec.message());
-                        return self->finish(false);
-                      }
-                      c->outq.pop_front();
-                      if (!c->outq.empty())
-                        self->do_write(c);
-                      else if (c->close_sent)
-                        self->pump(c); // our Close is out: await theirs
-                      else if (c->want_close)
-                        self->start_close(c);
-                    });
-}
-
-/// The clean end: a Close frame, which tells the server the session is over.
-void session_task::start_close(connection_ptr c) {
-  c->close_sent = true;
-  c->close_timer.expires_after(close_timeout);
-  c->close_timer.async_wait([self = shared_from_this(), c](error_code ec) {
-    if (!ec && !self->stale(c))
-      self->close_done(c, error_code{beast::error::timeout}.message());
-  });
-  // Status 1000, normal closure.
-  send_frame(c, ws_opcode::close, std::string_view{"\x03\xe8", 2});
-}
-
-/// The close handshake ended, cleanly when `why` is empty.
-void session_task::close_done(connection_ptr c, const std::string& why) {
-  c->close_timer.cancel();
-  ph_.connection_closed();
-  conn_.reset();
-  error_code ignored;
-  c->socket().close(ignored);
-  if (!why.empty())
-    error("close: " + why);
-  finish(true);
+  conn_->send_text(text);
 }
 
 // -- session_task: protocol --------------------------------------------------
@@ -772,8 +499,7 @@ void session_task::on_output(const rpc_fields& f, bool replayed) {
   if (!spec_.expected_patterns.empty() && captured_.size() < capture_limit)
     captured_.append(data.substr(0, capture_limit - captured_.size()));
   output_bytes_ += data.size();
-  if (conn_)
-    conn_->bytes += data.size();
+  conn_bytes_ += data.size();
   if (spec_.ack_every > 0 && ++frames_since_ack_ >= spec_.ack_every) {
     frames_since_ack_ = 0;
     // Without an id: the spec sends no response then.
@@ -818,9 +544,7 @@ void session_task::on_completed(const rpc_fields& f) {
   closing_ = true;
   if (!conn_)
     return finish(true);
-  conn_->want_close = true;
-  if (!conn_->writing)
-    start_close(conn_);
+  conn_->close(ws_close_timeout);
 }
 
 // -- session_task: drops and the end -----------------------------------------
@@ -829,7 +553,7 @@ void session_task::maybe_drop() {
   if (!conn_ || closing_ || drops_ >= spec_.max_drops)
     return;
   bool by_bytes =
-      spec_.drop_after_bytes && conn_->bytes >= *spec_.drop_after_bytes;
+      spec_.drop_after_bytes && conn_bytes_ >= *spec_.drop_after_bytes;
   bool by_chance = false;
   if (spec_.drop_probability > 0) {
     std::uniform_real_distribution<double> dist{0.0, 1.0};
@@ -844,13 +568,9 @@ void session_task::maybe_drop() {
 void session_task::drop_connection() {
   ++drops_;
   ++res().drops;
-  auto& sock = conn_->socket();
-  conn_->close_timer.cancel();
-  error_code ignored;
-  sock.set_option(asio::socket_base::linger(true, 0), ignored);
-  sock.close(ignored);
+  conn_->reset();
   conn_.reset();
-  ph_.connection_closed();
+  connection_gone();
   read_timer_.cancel();
   if (!spec_.resume) {
     if (process_live_) {
@@ -887,11 +607,9 @@ void session_task::finish(bool ok) {
   cancel_timer_.cancel();
   reconnect_timer_.cancel();
   if (conn_) {
-    ph_.connection_closed();
-    error_code ignored;
-    conn_->close_timer.cancel();
-    conn_->socket().close(ignored);
+    conn_->discard();
     conn_.reset();
+    connection_gone();
   }
   if (ok)
     ++res().sessions_completed;
