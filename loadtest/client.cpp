@@ -12,16 +12,12 @@
 #include <string>
 #include <unordered_map>
 
-#include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
-
 #include "loadtest/event_loop.hpp"
+#include "loadtest/rpc_client.hpp"
 #include "loadtest/rpc_fields.hpp"
 #include "loadtest/verifier.hpp"
 #include "loadtest/ws_connection.hpp"
 #include "protocol/base64.hpp"
-
-namespace json = boost::json;
 
 namespace actorexec::loadtest {
 
@@ -97,17 +93,15 @@ private:
   std::unordered_map<std::uint32_t, std::shared_ptr<session_task>> live_;
 };
 
-/// What an outstanding request was, to interpret its response.
-enum class request_kind { execute, resume, control, input };
-
 /// One client session: connects, executes (repeatedly), reads with the
 /// scenario's behaviour, drops and resumes, and checks expectations.
 class session_task : public std::enable_shared_from_this<session_task>,
-                     public ws_connection::handler {
+                     public ws_connection::handler,
+                     public rpc_client::owner {
 public:
   session_task(phase_runner& ph, const session_spec& spec, std::uint32_t idx)
-      : ph_(ph), spec_(spec), index_(idx), timeout_timer_(ph.loop),
-        read_timer_(ph.loop), cancel_timer_(ph.loop),
+      : ph_(ph), spec_(spec), index_(idx), rpc_(ph.scanner, ph.result, *this),
+        timeout_timer_(ph.loop), read_timer_(ph.loop), cancel_timer_(ph.loop),
         reconnect_timer_(ph.loop) {}
 
   void start();
@@ -123,19 +117,15 @@ private:
   void on_end(const ws_end& end) override;
   void raw_done();
   void connection_gone();
-  void send(std::string text);
+  void send(std::string text) override;
 
-  std::uint64_t send_request(request_kind kind, std::string_view method,
-                             json::object params);
   void send_execute();
-  void send_resume();
-  void handle_frame(std::string_view text);
   void handle_raw(std::size_t n);
-  void handle_event(std::string_view method, const rpc_fields& f);
-  void handle_response(const rpc_fields& f);
-  void on_started();
-  void on_output(const rpc_fields& f, bool replayed);
-  void on_completed(const rpc_fields& f);
+  void on_started() override;
+  void on_output(const rpc_fields& f, bool replayed) override;
+  void on_completed(const rpc_fields& f) override;
+  void on_response(std::optional<request_kind> kind,
+                   const rpc_fields& f) override;
   void maybe_drop();
   void drop_connection();
   void finish(bool ok);
@@ -154,6 +144,7 @@ private:
   phase_runner& ph_;
   const session_spec& spec_;
   std::uint32_t index_;
+  rpc_client rpc_;
   std::shared_ptr<ws_connection> conn_;
   /// conn_ finished its upgrade (it counts in the phase's open connections).
   bool conn_open_ = false;
@@ -167,13 +158,6 @@ private:
   bool closing_ = false;
   bool first_connect_ = true;
   clock::time_point connect_started_;
-  /// The session this task owns, from its first `connected`.
-  std::string session_id_;
-  std::string resume_token_;
-  /// Highest event seq received; resumes ask for what follows it.
-  std::uint64_t last_seq_ = 0;
-  std::uint64_t next_id_ = 1;
-  std::unordered_map<std::uint64_t, request_kind> pending_;
   /// Per-execute state.
   std::uint32_t executes_done_ = 0;
   std::uint32_t exec_generation_ = 0;
@@ -193,7 +177,6 @@ private:
   /// Drops and resumes.
   std::uint32_t drops_ = 0;
   clock::time_point dropped_at_;
-  std::uint64_t replay_until_ = 0;
   /// Raw mode: messages received.
   std::uint64_t raw_messages_ = 0;
 };
@@ -224,7 +207,7 @@ void session_task::on_open() {
     if (!spec_.raw)
       send_execute();
   } else {
-    send_resume();
+    rpc_.resume();
   }
 }
 
@@ -234,7 +217,7 @@ bool session_task::on_message(std::string_view payload) {
   if (spec_.raw)
     handle_raw(payload.size());
   else
-    handle_frame(payload);
+    rpc_.handle(payload);
   // A frame may have ended the session, dropped the connection or started
   // the close handshake, which reads on its own.
   if (!conn_ || closing_)
@@ -308,19 +291,6 @@ void session_task::send(std::string text) {
 
 // -- session_task: protocol --------------------------------------------------
 
-std::uint64_t session_task::send_request(request_kind kind,
-                                         std::string_view method,
-                                         json::object params) {
-  auto id = next_id_++;
-  pending_[id] = kind;
-  json::object msg{{"jsonrpc", "2.0"},
-                   {"id", id},
-                   {"method", method},
-                   {"params", std::move(params)}};
-  send(json::serialize(msg));
-  return id;
-}
-
 void session_task::send_execute() {
   ++exec_generation_;
   exec_sent_ = clock::now();
@@ -330,28 +300,7 @@ void session_task::send_execute() {
   verifier_.reset();
   if (spec_.verify.what != verify_spec::kind::none)
     verifier_.emplace(spec_.verify);
-  json::object params{{"framing", spec_.framing},
-                      {"on_overflow", spec_.on_overflow}};
-  if (spec_.command) {
-    params["command"] = *spec_.command;
-  } else {
-    json::array argv;
-    for (const auto& a : spec_.argv)
-      argv.push_back(json::string{a});
-    params["argv"] = std::move(argv);
-  }
-  if (spec_.stdin_data)
-    params["stdin"] = true;
-  if (spec_.timeout_s)
-    params["timeout"] = *spec_.timeout_s;
-  send_request(request_kind::execute, "execute", std::move(params));
-}
-
-void session_task::send_resume() {
-  send_request(request_kind::resume, "resume",
-               {{"session_id", session_id_},
-                {"resume_token", resume_token_},
-                {"last_seq", last_seq_}});
+  rpc_.execute(spec_);
 }
 
 void session_task::handle_raw(std::size_t n) {
@@ -365,69 +314,8 @@ void session_task::handle_raw(std::size_t n) {
   res().bytes += n;
 }
 
-// Frames are scanned for the members used below rather than parsed into a
-// DOM: `f` lives in the phase's scanner until the next frame.
-void session_task::handle_frame(std::string_view text) {
-  if (!ph_.scanner.scan(text))
-    return error("unparsable frame");
-  const auto& f = ph_.scanner.fields();
-  if (!f.method.present)
-    return handle_response(f);
-  if (!f.method.is_string || !f.params_object)
-    return error("malformed notification");
-  handle_event(f.method.text, f);
-}
-
-void session_task::handle_event(std::string_view method, const rpc_fields& f) {
-  if (method == "connected") {
-    // Only the first one names our session; a resume's fresh connection
-    // announces a throwaway session that the resume replaces.
-    if (session_id_.empty()) {
-      if (f.session_id.is_string)
-        session_id_ = f.session_id.text;
-      if (f.resume_token.is_string)
-        resume_token_ = f.resume_token.text;
-    }
-    return;
-  }
-  if (method.substr(0, 8) != "process." && method != "stream.gap")
-    return; // ping, server.shutdown
-  auto seq_v = f.seq;
-  if (!seq_v)
-    return error("event without seq");
-  auto seq = *seq_v;
-  if (seq <= last_seq_)
-    return error("duplicate seq"); // already processed: skip for exactness
-  if (seq != last_seq_ + 1)
-    error("seq gap");
-  last_seq_ = seq;
-  bool replayed = seq <= replay_until_;
-  if (replayed)
-    ++res().replay_frames;
-  if (method == "process.output") {
-    on_output(f, replayed);
-  } else if (method == "process.started") {
-    on_started();
-  } else if (method == "process.completed") {
-    on_completed(f);
-  } else if (method == "stream.gap") {
-    ++res().gap_events;
-    res().gap_dropped_bytes += f.dropped_bytes.value_or(0);
-    res().gap_dropped_frames += f.dropped_frames.value_or(0);
-  } else if (method == "process.error") {
-    error("process.error");
-  }
-}
-
-void session_task::handle_response(const rpc_fields& f) {
-  std::optional<request_kind> kind;
-  if (auto id = f.id) {
-    auto it = pending_.find(*id);
-    if (it != pending_.end()) {
-      kind = it->second;
-      pending_.erase(it);
-    }
-  }
+void session_task::on_response(std::optional<request_kind> kind,
+                               const rpc_fields& f) {
   if (f.error) {
     // Empty also when `error` is not an object.
     std::int64_t code = f.error_code.value_or(0);
@@ -446,8 +334,6 @@ void session_task::handle_response(const rpc_fields& f) {
     return;
   ++res().resumes_ok;
   sample(&latencies::resume, ms_between(dropped_at_, clock::now()));
-  if (f.result_object)
-    replay_until_ = f.result_last_seq.value_or(0);
 }
 
 void session_task::on_started() {
@@ -458,7 +344,7 @@ void session_task::on_started() {
   ph_.process_started();
   sample(&latencies::started, ms_between(exec_sent_, clock::now()));
   if (spec_.stdin_data)
-    send_request(request_kind::input, "input",
+    rpc_.request(request_kind::input, "input",
                  {{"data", *spec_.stdin_data}, {"eof", true}});
   if (spec_.cancel_after_ms) {
     cancel_timer_.start(std::chrono::milliseconds(*spec_.cancel_after_ms),
@@ -466,7 +352,7 @@ void session_task::on_started() {
                           if (self->done_ || gen != self->exec_generation_ ||
                               !self->process_live_)
                             return;
-                          self->send_request(request_kind::control, "control",
+                          self->rpc_.request(request_kind::control, "control",
                                              {{"type", "CANCEL"}});
                         });
   }
@@ -502,11 +388,7 @@ void session_task::on_output(const rpc_fields& f, bool replayed) {
   conn_bytes_ += data.size();
   if (spec_.ack_every > 0 && ++frames_since_ack_ >= spec_.ack_every) {
     frames_since_ack_ = 0;
-    // Without an id: the spec sends no response then.
-    json::object msg{{"jsonrpc", "2.0"},
-                     {"method", "ack"},
-                     {"params", {{"seq", last_seq_}}}};
-    send(json::serialize(msg));
+    rpc_.ack();
   }
   if (spec_.stall_after_bytes && !stalled_ &&
       output_bytes_ >= *spec_.stall_after_bytes) {
