@@ -14,8 +14,8 @@
 #include <optional>
 #include <string>
 
-#include "loadtest/client.hpp"
 #include "loadtest/http_get.hpp"
+#include "loadtest/phase_runner.hpp"
 #include "loadtest/report.hpp"
 #include "loadtest/sampler.hpp"
 #include "loadtest/scenario.hpp"

@@ -1,185 +1,46 @@
-// The scenario's client sessions and the phases that run them: every session
-// of a phase runs on one event loop on the calling thread, so the runner costs
-// one core at most and its CPU time is easy to attribute. The transport is
-// ws_connection.cpp.
+// One scenario session: what it runs, how it reads, drops and resumes, and
+// what it checks. The transport is ws_connection.cpp, the JSON-RPC side
+// rpc_client.cpp.
 
-#include "loadtest/client.hpp"
+#include "loadtest/session_task.hpp"
 
-#include <sys/resource.h>
-
-#include <memory>
-#include <random>
-#include <string>
-#include <unordered_map>
-
-#include "loadtest/event_loop.hpp"
-#include "loadtest/rpc_client.hpp"
-#include "loadtest/rpc_fields.hpp"
-#include "loadtest/verifier.hpp"
-#include "loadtest/ws_connection.hpp"
+#include "loadtest/phase_runner.hpp"
 #include "protocol/base64.hpp"
 
 namespace actorexec::loadtest {
 
 namespace {
 
-using clock = std::chrono::steady_clock;
-
 /// Output kept per execute for pattern checks.
 constexpr std::size_t capture_limit = 1 << 20;
 
-double ms_between(clock::time_point a, clock::time_point b) {
+double ms_between(session_task::clock::time_point a,
+                  session_task::clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
-double cpu_seconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  auto tv = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
-  return tv(ru.ru_utime) + tv(ru.ru_stime);
+} // namespace
+
+session_task::session_task(phase_runner& ph, const session_spec& spec,
+                           std::uint32_t idx)
+    : ph_(ph), spec_(spec), index_(idx), rpc_(ph.scanner, ph.result, *this),
+      timeout_timer_(ph.loop), read_timer_(ph.loop), cancel_timer_(ph.loop),
+      reconnect_timer_(ph.loop) {}
+
+phase_result& session_task::res() {
+  return ph_.result;
 }
 
-class session_task;
+void session_task::sample(std::vector<double> latencies::*metric, double ms) {
+  (res().lat.*metric).push_back(ms);
+  if (ph_.spec.mix.size() > 1)
+    (res().by_template[spec_.name].*metric).push_back(ms);
+}
 
-/// Launches a phase's sessions within its concurrency and collects results.
-class phase_runner {
-public:
-  phase_runner(const phase_spec& ph, const ws_url& url, std::uint64_t seed,
-               clock::time_point t0)
-      : spec(ph), target{url, {}}, rng(seed),
-        mask_rng(static_cast<std::uint32_t>(seed)), cap_timer_(loop), t0_(t0) {
-    check_ws_target(url);
-    result.name = ph.name;
-    result.sessions_planned = ph.sessions;
-    result.max_errors = ph.max_errors;
-  }
-
-  phase_result run();
-
-  /// A session ended; starts the next one if any is left.
-  void session_done(std::uint32_t index);
-  void process_started() {
-    result.peak_live_processes =
-        std::max(++live_processes_, result.peak_live_processes);
-  }
-  void process_ended() { --live_processes_; }
-  void connection_opened() {
-    result.peak_open_connections =
-        std::max(++open_connections_, result.peak_open_connections);
-  }
-  void connection_closed() { --open_connections_; }
-
-  const phase_spec& spec;
-  ws_target target;
-  event_loop loop;
-  std::mt19937_64 rng;
-  /// Masking keys; apart from `rng` so that drops stay repeatable.
-  std::minstd_rand mask_rng;
-  /// Shared because frames are handled one at a time.
-  rpc_scanner scanner;
-  phase_result result;
-
-private:
-  void launch(std::uint32_t index);
-  void launch_next();
-  void on_cap();
-
-  loop_timer cap_timer_;
-  clock::time_point t0_;
-  std::uint32_t next_ = 0;
-  std::uint64_t live_processes_ = 0;
-  std::uint64_t open_connections_ = 0;
-  bool capped_ = false;
-  std::unordered_map<std::uint32_t, std::shared_ptr<session_task>> live_;
-};
-
-/// One client session: connects, executes (repeatedly), reads with the
-/// scenario's behaviour, drops and resumes, and checks expectations.
-class session_task : public std::enable_shared_from_this<session_task>,
-                     public ws_connection::handler,
-                     public rpc_client::owner {
-public:
-  session_task(phase_runner& ph, const session_spec& spec, std::uint32_t idx)
-      : ph_(ph), spec_(spec), index_(idx), rpc_(ph.scanner, ph.result, *this),
-        timeout_timer_(ph.loop), read_timer_(ph.loop), cancel_timer_(ph.loop),
-        reconnect_timer_(ph.loop) {}
-
-  void start();
-  /// Ends the session as failed, counting `why` as an error.
-  void abort(const std::string& why);
-
-private:
-  phase_result& res() { return ph_.result; }
-
-  void connect();
-  void on_open() override;
-  bool on_message(std::string_view payload) override;
-  void on_end(const ws_end& end) override;
-  void raw_done();
-  void connection_gone();
-  void send(std::string text) override;
-
-  void send_execute();
-  void handle_raw(std::size_t n);
-  void on_started() override;
-  void on_output(const rpc_fields& f, bool replayed) override;
-  void on_completed(const rpc_fields& f) override;
-  void on_response(std::optional<request_kind> kind,
-                   const rpc_fields& f) override;
-  void maybe_drop();
-  void drop_connection();
-  void finish(bool ok);
-  /// Files a latency sample for the phase and, in a mix, for the template.
-  void sample(std::vector<double> latencies::*metric, double ms) {
-    (res().lat.*metric).push_back(ms);
-    if (ph_.spec.mix.size() > 1)
-      (res().by_template[spec_.name].*metric).push_back(ms);
-  }
-  void error(const std::string& kind) { ++res().other_errors[kind]; }
-  void expectation_failed(const std::string& what) {
-    res().expectation_failed(spec_.name + "#" + std::to_string(index_) + ": " +
-                             what);
-  }
-
-  phase_runner& ph_;
-  const session_spec& spec_;
-  std::uint32_t index_;
-  rpc_client rpc_;
-  std::shared_ptr<ws_connection> conn_;
-  /// conn_ finished its upgrade (it counts in the phase's open connections).
-  bool conn_open_ = false;
-  /// Output bytes received on conn_ (for drop_after_bytes).
-  std::uint64_t conn_bytes_ = 0;
-  loop_timer timeout_timer_;
-  loop_timer read_timer_;
-  loop_timer cancel_timer_;
-  loop_timer reconnect_timer_;
-  bool done_ = false;
-  bool closing_ = false;
-  bool first_connect_ = true;
-  clock::time_point connect_started_;
-  /// Per-execute state.
-  std::uint32_t executes_done_ = 0;
-  std::uint32_t exec_generation_ = 0;
-  clock::time_point exec_sent_;
-  bool got_started_ = false;
-  bool got_output_ = false;
-  bool process_live_ = false;
-  std::optional<verifier> verifier_;
-  std::string captured_;
-  bool verify_ok_ = true;
-  std::uint64_t verified_bytes_ = 0;
-  /// Reading behaviour.
-  std::uint64_t output_bytes_ = 0;
-  std::uint32_t frames_since_ack_ = 0;
-  bool stalled_ = false;
-  std::uint32_t read_delay_ms_ = 0;
-  /// Drops and resumes.
-  std::uint32_t drops_ = 0;
-  clock::time_point dropped_at_;
-  /// Raw mode: messages received.
-  std::uint64_t raw_messages_ = 0;
-};
+void session_task::expectation_failed(const std::string& what) {
+  res().expectation_failed(spec_.name + "#" + std::to_string(index_) + ": " +
+                           what);
+}
 
 // -- session_task: connection ------------------------------------------------
 
@@ -502,82 +363,6 @@ void session_task::finish(bool ok) {
     res().bytes_verified += verified_bytes_;
   }
   ph_.session_done(index_);
-}
-
-// -- phase_runner ------------------------------------------------------------
-
-void phase_runner::launch(std::uint32_t index) {
-  if (capped_)
-    return;
-  const auto& tmpl = pick_template(spec, index);
-  auto task = std::make_shared<session_task>(*this, tmpl, index);
-  live_.emplace(index, task);
-  task->start();
-}
-
-void phase_runner::launch_next() {
-  if (next_ < spec.sessions)
-    launch(next_++);
-}
-
-void phase_runner::session_done(std::uint32_t index) {
-  // Destroyed later: the caller is still running inside the task.
-  auto it = live_.find(index);
-  if (it != live_.end()) {
-    loop.post([task = it->second] {});
-    live_.erase(it);
-  }
-  launch_next();
-  if (live_.empty() && next_ >= spec.sessions)
-    cap_timer_.cancel();
-}
-
-void phase_runner::on_cap() {
-  capped_ = true;
-  // Sessions never started count as failed, so the counts add up.
-  if (next_ < spec.sessions) {
-    result.sessions_failed += spec.sessions - next_;
-    result.other_errors["not started before duration cap"] +=
-        spec.sessions - next_;
-    next_ = spec.sessions;
-  }
-  auto tasks = live_;
-  for (auto& [index, task] : tasks)
-    task->abort("cut off by duration cap");
-}
-
-phase_result phase_runner::run() {
-  auto start = clock::now();
-  auto cpu0 = cpu_seconds();
-  cap_timer_.start(std::chrono::milliseconds(spec.duration_cap_ms),
-                   [this] { on_cap(); });
-  auto first = std::min(spec.concurrency, spec.sessions);
-  std::vector<std::unique_ptr<loop_timer>> ramp;
-  for (std::uint32_t i = 0; i < first; ++i) {
-    auto at = std::chrono::milliseconds(
-        static_cast<std::uint64_t>(spec.ramp_up_ms) * i / first);
-    if (at.count() == 0) {
-      launch_next();
-      continue;
-    }
-    auto& t = ramp.emplace_back(std::make_unique<loop_timer>(loop));
-    t->start(at, [this] { launch_next(); });
-  }
-  loop.run();
-  auto end = clock::now();
-  result.wall_s = std::chrono::duration<double>(end - start).count();
-  result.start_s = std::chrono::duration<double>(start - t0_).count();
-  result.end_s = std::chrono::duration<double>(end - t0_).count();
-  result.client_cpu_s = cpu_seconds() - cpu0;
-  return result;
-}
-
-} // namespace
-
-phase_result run_phase(const phase_spec& phase, const ws_url& url,
-                       std::uint64_t seed, clock::time_point t0) {
-  phase_runner runner{phase, url, seed, t0};
-  return runner.run();
 }
 
 } // namespace actorexec::loadtest
