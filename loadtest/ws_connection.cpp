@@ -1,26 +1,21 @@
-// The runner's transport: TCP, the HTTP upgrade (Beast), and WebSocket
-// frames read and written by hand. With event_loop.cpp and http_get.cpp, the
-// only translation units that instantiate Asio's and Beast's templates.
+// The runner's transport: TCP, the HTTP upgrade (http_exchange.cpp), and
+// WebSocket frames read and written by hand. With event_loop.cpp and
+// http_exchange.cpp, the only translation units that instantiate Asio's and
+// Beast's templates.
 
 #include "loadtest/ws_connection.hpp"
 
 #include <deque>
 
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/empty_body.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/rfc7230.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/detail/hybi13.hpp>
 #include <boost/beast/websocket/error.hpp>
 
 #include "loadtest/event_loop_asio.hpp"
+#include "loadtest/http_exchange.hpp"
 #include "loadtest/tcp_endpoint.hpp"
 #include "loadtest/ws_reader.hpp"
 
@@ -108,7 +103,6 @@ public:
 
 private:
   tcp::socket& socket() { return stream_.socket(); }
-  void on_connect(error_code ec);
   void on_upgraded(error_code ec);
   void pump();
   void read_more();
@@ -128,9 +122,7 @@ private:
   /// Connect and upgrade only, for their deadline; frames use the socket.
   beast::tcp_stream stream_;
   websocket::detail::sec_ws_key_type key_;
-  http::request<http::empty_body> upgrade_;
-  http::response<http::string_body> upgraded_;
-  beast::flat_buffer http_buf_;
+  http_exchange upgrade_;
   ws_reader reader_;
   bool open_ = false;
   bool reading_ = false;
@@ -157,22 +149,12 @@ void client_connection::start() {
   // in its kernel, a busy runner meets the server's pings late, and the
   // server cannot tell that backlog from a dead peer.
   sock.open(endpoint.protocol(), ec);
-  if (!ec)
+  if (!ec) {
     sock.set_option(asio::socket_base::receive_buffer_size(receive_buffer), ec);
-  stream_.expires_after(connect_timeout);
-  stream_.async_connect(endpoint, [self = shared_from_this()](error_code ec) {
-    self->on_connect(ec);
-  });
-}
-
-void client_connection::on_connect(error_code ec) {
-  if (!owner_)
-    return;
-  if (ec)
-    return end(ws_end::kind::connect_failed, ec.message());
-  socket().set_option(tcp::no_delay(true), ec);
+    sock.set_option(tcp::no_delay(true), ec);
+  }
   websocket::detail::make_sec_ws_key(key_);
-  auto& req = upgrade_;
+  auto& req = upgrade_.request;
   req.method(http::verb::get);
   req.target(target_.url.target);
   req.version(11);
@@ -184,29 +166,24 @@ void client_connection::on_connect(error_code ec) {
           beast::string_view{key_.data(), key_.size()});
   req.set(http::field::sec_websocket_version, "13");
   req.set(http::field::user_agent, "actorexec-load");
-  http::async_write(
-      stream_, req, [self = shared_from_this()](error_code ec, std::size_t) {
-        if (ec || !self->owner_)
-          return self->on_upgraded(ec);
-        // Into a buffer of ours: frames right behind the 101 stay in it.
-        http::async_read(self->stream_, self->http_buf_, self->upgraded_,
-                         [self](error_code ec, std::size_t) {
-                           self->on_upgraded(
-                               ec ? ec
-                                  : check_upgrade(self->upgraded_, self->key_));
-                         });
-      });
+  async_http_exchange(
+      stream_, endpoint, upgrade_, connect_timeout,
+      [self = shared_from_this()](error_code ec) { self->on_upgraded(ec); });
 }
 
 void client_connection::on_upgraded(error_code ec) {
   if (!owner_)
     return;
+  if (ec && !upgrade_.connected)
+    return end(ws_end::kind::connect_failed, ec.message());
+  if (!ec)
+    ec = check_upgrade(upgrade_.response, key_);
   if (ec)
     return end(ws_end::kind::upgrade_failed, ec.message());
   stream_.expires_never();
-  auto rest = http_buf_.cdata();
+  auto rest = upgrade_.buffer.cdata();
   reader_.append({static_cast<const char*>(rest.data()), rest.size()});
-  http_buf_ = {};
+  upgrade_ = {};
   open_ = true;
   owner_->on_open();
   if (!owner_)
