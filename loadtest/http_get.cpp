@@ -14,8 +14,9 @@ namespace http = boost::beast::http;
 
 namespace actorexec::loadtest {
 
-bool http_get(const ws_url& url, std::chrono::milliseconds timeout,
-              std::string& body, std::string& error) {
+bool http_get(const ws_url& url, const std::string& token,
+              std::chrono::milliseconds timeout, std::string& body,
+              std::string& error) {
   asio::io_context ioc{1};
   asio::ip::tcp::endpoint ep;
   try {
@@ -30,6 +31,8 @@ bool http_get(const ws_url& url, std::chrono::milliseconds timeout,
   x.request.set(http::field::host, url.host + ":" + std::to_string(url.port));
   x.request.set(http::field::user_agent, "actorexec-load");
   x.request.set(http::field::connection, "close");
+  if (!token.empty())
+    x.request.set(http::field::authorization, "Bearer " + token);
   boost::system::error_code result;
   async_http_exchange(stream, ep, x, timeout,
                       [&result](boost::system::error_code ec) { result = ec; });
@@ -42,7 +45,7 @@ bool http_get(const ws_url& url, std::chrono::milliseconds timeout,
   if (res.result() != http::status::ok) {
     error = "GET " + url.target + ": HTTP " + std::to_string(res.result_int()) +
             (res.result() == http::status::unauthorized
-                 ? " (the server wants its token: add ?token=...)"
+                 ? " (the server wants its token: check --token-file)"
                  : "");
     return false;
   }

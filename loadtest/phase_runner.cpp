@@ -88,9 +88,9 @@ phase_result phase_runner::run() {
   return result;
 }
 
-phase_result run_phase(const phase_spec& phase, const ws_url& url,
+phase_result run_phase(const phase_spec& phase, const ws_target& target,
                        std::uint64_t seed, phase_runner::clock::time_point t0) {
-  phase_runner runner{phase, url, seed, t0};
+  phase_runner runner{phase, target, seed, t0};
   return runner.run();
 }
 

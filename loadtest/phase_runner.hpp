@@ -22,11 +22,11 @@ class phase_runner {
 public:
   using clock = std::chrono::steady_clock;
 
-  phase_runner(const phase_spec& ph, const ws_url& url, std::uint64_t seed,
-               clock::time_point t0)
-      : spec(ph), target{url, {}}, rng(seed),
+  phase_runner(const phase_spec& ph, const ws_target& target,
+               std::uint64_t seed, clock::time_point t0)
+      : spec(ph), target(target), rng(seed),
         mask_rng(static_cast<std::uint32_t>(seed)), cap_timer_(loop), t0_(t0) {
-    check_ws_target(url);
+    check_ws_target(target.url);
     result.name = ph.name;
     result.sessions_planned = ph.sessions;
     result.max_errors = ph.max_errors;
@@ -71,10 +71,10 @@ private:
   std::unordered_map<std::uint32_t, std::shared_ptr<session_task>> live_;
 };
 
-/// Runs one phase against `url` on the calling thread and returns what it
+/// Runs one phase against `target` on the calling thread and returns what it
 /// measured. `seed` makes random drops repeatable; `t0` is the run's time
 /// zero for the phase's offsets.
-phase_result run_phase(const phase_spec& phase, const ws_url& url,
+phase_result run_phase(const phase_spec& phase, const ws_target& target,
                        std::uint64_t seed,
                        std::chrono::steady_clock::time_point t0);
 

@@ -17,6 +17,7 @@
 #include "loadtest/event_loop_asio.hpp"
 #include "loadtest/http_exchange.hpp"
 #include "loadtest/tcp_endpoint.hpp"
+#include "loadtest/upgrade_auth.hpp"
 #include "loadtest/ws_reader.hpp"
 
 namespace asio = boost::asio;
@@ -44,11 +45,10 @@ constexpr std::size_t read_chunk = 16 << 10;
 /// this size, so a flood of them costs few system calls.
 constexpr std::size_t write_batch = 64 << 10;
 
-/// The checks of Beast's own client handshake, with its error codes.
+/// The checks of Beast's own client handshake on a 101, with its error
+/// codes.
 error_code check_upgrade(const http::response<http::string_body>& res,
                          const websocket::detail::sec_ws_key_type& key) {
-  if (res.result() != http::status::switching_protocols)
-    return websocket::error::upgrade_declined;
   if (res.version() != 11)
     return websocket::error::bad_http_version;
   auto conn = res.find(http::field::connection);
@@ -166,6 +166,10 @@ void client_connection::start() {
           beast::string_view{key_.data(), key_.size()});
   req.set(http::field::sec_websocket_version, "13");
   req.set(http::field::user_agent, "actorexec-load");
+  // A header, not the URL's ?token=: the URL is on the command line, which
+  // every local user can read.
+  if (!target_.token.empty())
+    req.set(http::field::authorization, "Bearer " + target_.token);
   async_http_exchange(
       stream_, endpoint, upgrade_, connect_timeout,
       [self = shared_from_this()](error_code ec) { self->on_upgraded(ec); });
@@ -176,8 +180,13 @@ void client_connection::on_upgraded(error_code ec) {
     return;
   if (ec && !upgrade_.connected)
     return end(ws_end::kind::connect_failed, ec.message());
+  const auto& res = upgrade_.response;
+  if (!ec && res.result() != http::status::switching_protocols)
+    return end(
+        ws_end::kind::upgrade_failed,
+        describe_refused_upgrade(res.result_int(), res.reason(), res.body()));
   if (!ec)
-    ec = check_upgrade(upgrade_.response, key_);
+    ec = check_upgrade(res, key_);
   if (ec)
     return end(ws_end::kind::upgrade_failed, ec.message());
   stream_.expires_never();
