@@ -22,11 +22,16 @@ double cpu_seconds() {
 
 } // namespace
 
+std::shared_ptr<session_base>
+make_session(phase_runner& ph, const session_spec& spec, std::uint32_t index) {
+  return std::make_shared<session_task>(ph, spec, index);
+}
+
 void phase_runner::launch(std::uint32_t index) {
   if (capped_)
     return;
   const auto& tmpl = pick_template(spec, index);
-  auto task = std::make_shared<session_task>(*this, tmpl, index);
+  auto task = make_session(*this, tmpl, index);
   live_.emplace(index, task);
   task->start();
 }

@@ -15,7 +15,7 @@
 
 namespace actorexec::loadtest {
 
-class session_task;
+class session_base;
 
 /// Launches a phase's sessions within its concurrency and collects results.
 class phase_runner {
@@ -68,7 +68,7 @@ private:
   std::uint64_t live_processes_ = 0;
   std::uint64_t open_connections_ = 0;
   bool capped_ = false;
-  std::unordered_map<std::uint32_t, std::shared_ptr<session_task>> live_;
+  std::unordered_map<std::uint32_t, std::shared_ptr<session_base>> live_;
 };
 
 /// Runs one phase against `target` on the calling thread and returns what it

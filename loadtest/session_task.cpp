@@ -14,50 +14,17 @@ namespace {
 /// Output kept per execute for pattern checks.
 constexpr std::size_t capture_limit = 1 << 20;
 
-double ms_between(session_task::clock::time_point a,
-                  session_task::clock::time_point b) {
-  return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
 } // namespace
 
 session_task::session_task(phase_runner& ph, const session_spec& spec,
                            std::uint32_t idx)
-    : ph_(ph), spec_(spec), index_(idx), rpc_(ph.scanner, ph.result, *this),
-      timeout_timer_(ph.loop), read_timer_(ph.loop), cancel_timer_(ph.loop),
-      reconnect_timer_(ph.loop) {}
-
-phase_result& session_task::res() {
-  return ph_.result;
-}
-
-void session_task::sample(std::vector<double> latencies::*metric, double ms) {
-  (res().lat.*metric).push_back(ms);
-  if (ph_.spec.mix.size() > 1)
-    (res().by_template[spec_.name].*metric).push_back(ms);
-}
-
-void session_task::expectation_failed(const std::string& what) {
-  res().expectation_failed(spec_.name + "#" + std::to_string(index_) + ": " +
-                           what);
-}
+    : session_base(ph, spec, idx), rpc_(ph.scanner, ph.result, *this),
+      read_timer_(ph.loop), cancel_timer_(ph.loop), reconnect_timer_(ph.loop) {}
 
 // -- session_task: connection ------------------------------------------------
 
-void session_task::start() {
-  ++res().sessions_started;
-  timeout_timer_.start(std::chrono::milliseconds(spec_.timeout_ms),
-                       [self = shared_from_this()] { self->abort("timeout"); });
-  connect();
-}
-
-void session_task::connect() {
-  conn_bytes_ = 0;
-  connect_started_ = clock::now();
-  conn_ = open_ws_connection(ph_.loop, ph_.target, ph_.mask_rng, *this);
-}
-
 void session_task::on_open() {
+  conn_bytes_ = 0;
   conn_open_ = true;
   ph_.connection_opened();
   if (first_connect_) {
@@ -88,7 +55,7 @@ bool session_task::on_message(std::string_view payload) {
   if (delay == 0)
     return true;
   read_timer_.start(std::chrono::milliseconds(delay),
-                    [self = shared_from_this(), c = conn_] {
+                    [self = self_as<session_task>(), c = conn_] {
                       if (self->conn_ == c)
                         c->resume_reading();
                     });
@@ -98,8 +65,7 @@ bool session_task::on_message(std::string_view payload) {
 /// The connection ended: the server's Close or a loss end the session
 /// (for raw mode, as planned), and so does the end of our own Close.
 void session_task::on_end(const ws_end& end) {
-  conn_.reset();
-  connection_gone();
+  forget_connection();
   switch (end.what) {
   case ws_end::kind::connect_failed:
     error("connect: " + end.why);
@@ -136,18 +102,10 @@ void session_task::raw_done() {
   finish(true);
 }
 
-/// Counts the end of conn_ once it no longer reads or writes.
-void session_task::connection_gone() {
-  if (conn_open_) {
-    conn_open_ = false;
-    ph_.connection_closed();
-  }
-}
-
 void session_task::send(std::string text) {
-  if (!conn_)
-    return; // between a drop and its resume: acks are re-sent later anyway
-  conn_->send_text(text);
+  // Between a drop and its resume nothing is sent: acks are re-sent later
+  // anyway.
+  send_text(text);
 }
 
 // -- session_task: protocol --------------------------------------------------
@@ -208,14 +166,15 @@ void session_task::on_started() {
     rpc_.request(request_kind::input, "input",
                  {{"data", *spec_.stdin_data}, {"eof", true}});
   if (spec_.cancel_after_ms) {
-    cancel_timer_.start(std::chrono::milliseconds(*spec_.cancel_after_ms),
-                        [self = shared_from_this(), gen = exec_generation_] {
-                          if (self->done_ || gen != self->exec_generation_ ||
-                              !self->process_live_)
-                            return;
-                          self->rpc_.request(request_kind::control, "control",
-                                             {{"type", "CANCEL"}});
-                        });
+    cancel_timer_.start(
+        std::chrono::milliseconds(*spec_.cancel_after_ms),
+        [self = self_as<session_task>(), gen = exec_generation_] {
+          if (self->done_ || gen != self->exec_generation_ ||
+              !self->process_live_)
+            return;
+          self->rpc_.request(request_kind::control, "control",
+                             {{"type", "CANCEL"}});
+        });
   }
 }
 
@@ -312,8 +271,7 @@ void session_task::drop_connection() {
   ++drops_;
   ++res().drops;
   conn_->reset();
-  conn_.reset();
-  connection_gone();
+  forget_connection();
   read_timer_.cancel();
   if (!spec_.resume) {
     if (process_live_) {
@@ -324,45 +282,24 @@ void session_task::drop_connection() {
   }
   dropped_at_ = clock::now();
   reconnect_timer_.start(std::chrono::milliseconds(spec_.reconnect_delay_ms),
-                         [self = shared_from_this()] {
+                         [self = self_as<session_task>()] {
                            if (!self->done_)
                              self->connect();
                          });
 }
 
-void session_task::abort(const std::string& why) {
-  if (done_)
-    return;
-  error(why);
-  finish(false);
-}
-
-void session_task::finish(bool ok) {
-  if (done_)
-    return;
-  done_ = true;
+void session_task::on_finish(bool ok) {
   if (process_live_) {
     process_live_ = false;
     ph_.process_ended();
   }
-  timeout_timer_.cancel();
   read_timer_.cancel();
   cancel_timer_.cancel();
   reconnect_timer_.cancel();
-  if (conn_) {
-    conn_->discard();
-    conn_.reset();
-    connection_gone();
-  }
-  if (ok)
-    ++res().sessions_completed;
-  else
-    ++res().sessions_failed;
   if (ok && verifier_ && verify_ok_) {
     ++res().sessions_verified;
     res().bytes_verified += verified_bytes_;
   }
-  ph_.session_done(index_);
 }
 
 } // namespace actorexec::loadtest
