@@ -29,7 +29,8 @@ void rpc_client::execute(const session_spec& spec) {
       argv.push_back(json::string{a});
     params["argv"] = std::move(argv);
   }
-  if (spec.stdin_data)
+  // Open for the `stdin` text, or for an input flood.
+  if (spec.stdin_data || spec.attack.what == attack_spec::kind::input_flood)
     params["stdin"] = true;
   if (spec.timeout_s)
     params["timeout"] = *spec.timeout_s;

@@ -62,6 +62,7 @@ const std::set<std::string_view> session_keys = {
     "on_overflow",
     "stdin",
     "repeat",
+    "repeat_delay_ms",
     "timeout",
     "slow_reader_ms",
     "stall_after_bytes",
@@ -78,6 +79,7 @@ const std::set<std::string_view> session_keys = {
     "expected_exit_code",
     "expected_messages",
     "timeout_ms",
+    "attack",
 };
 
 /// Applies the fields present in `obj` onto `s`, so that a phase's session
@@ -116,6 +118,8 @@ void apply_session(session_spec& s, const json::object& obj,
       s.stdin_data = as_string(v, p);
     } else if (key == "repeat") {
       s.repeat = static_cast<std::uint32_t>(as_uint(v, p, 1, 1000000));
+    } else if (key == "repeat_delay_ms") {
+      s.repeat_delay_ms = static_cast<std::uint32_t>(as_uint(v, p, 0, 600000));
     } else if (key == "timeout") {
       auto t = as_number(v, p);
       if (!(t > 0))
@@ -154,14 +158,21 @@ void apply_session(session_spec& s, const json::object& obj,
       s.expected_messages = as_uint(v, p, 0, u64_max);
     } else if (key == "timeout_ms") {
       s.timeout_ms = static_cast<std::uint32_t>(as_uint(v, p, 1, u32_max));
+    } else if (key == "attack") {
+      s.attack = parse_attack_spec(v, p);
     }
   }
 }
 
 /// Checks that need the whole session (defaults merged in).
 void check_session(const session_spec& s, const std::string& path) {
-  if (!s.raw && !s.command && s.argv.empty())
+  bool attack = s.attack.what != attack_spec::kind::none;
+  // Floods of requests, frames or pings start no process.
+  bool needs_process = attack ? s.attack.runs_process() : !s.raw;
+  if (needs_process && !s.command && s.argv.empty())
     fail(path, "needs command or argv");
+  if (attack && s.raw)
+    fail(join(path, "raw"), "an attack speaks JSON-RPC");
   if (s.stall_after_bytes && s.stall_ms == 0)
     fail(join(path, "stall_ms"), "is required with stall_after_bytes");
   if (!s.stall_after_bytes && s.stall_ms > 0)
@@ -221,10 +232,45 @@ phase_spec parse_phase(const json::value& v, const std::string& path,
   return ph;
 }
 
+/// `round_trip`: the baseline must be a phase whose templates include the
+/// one compared.
+round_trip_spec parse_round_trip(const json::value& v,
+                                 const std::vector<phase_spec>& phases) {
+  const std::string path = "round_trip";
+  const auto& obj = as_object(v, path);
+  reject_unknown(obj, path,
+                 {"template", "baseline_phase", "max_p50_ms", "max_p99_ms"});
+  round_trip_spec rt;
+  for (auto key : {"template", "baseline_phase"})
+    if (!obj.contains(key))
+      fail(join(path, key), "is required");
+  rt.template_name = as_string(obj.at("template"), join(path, "template"));
+  rt.baseline_phase =
+      as_string(obj.at("baseline_phase"), join(path, "baseline_phase"));
+  auto bound = [&](const char* key, std::optional<double>& out) {
+    if (auto* x = obj.if_contains(key)) {
+      out = as_number(*x, join(path, key));
+      if (!(*out > 0))
+        fail(join(path, key), "must be a positive number of milliseconds");
+    }
+  };
+  bound("max_p50_ms", rt.max_p50_ms);
+  bound("max_p99_ms", rt.max_p99_ms);
+  auto base = std::find_if(phases.begin(), phases.end(), [&](const auto& ph) {
+    return ph.name == rt.baseline_phase;
+  });
+  if (base == phases.end())
+    fail(join(path, "baseline_phase"), "names no phase");
+  if (std::none_of(base->mix.begin(), base->mix.end(),
+                   [&](const auto& s) { return s.name == rt.template_name; }))
+    fail(join(path, "template"), "names no session of the baseline phase");
+  return rt;
+}
+
 scenario parse_native(const json::object& obj) {
-  reject_unknown(
-      obj, "",
-      {"name", "description", "url", "seed", "session_defaults", "phases"});
+  reject_unknown(obj, "",
+                 {"name", "description", "url", "seed", "session_defaults",
+                  "phases", "round_trip"});
   scenario sc;
   if (auto* x = obj.if_contains("name"))
     sc.name = as_string(*x, "name");
@@ -246,6 +292,8 @@ scenario parse_native(const json::object& obj) {
   for (std::size_t i = 0; i < phases.size(); ++i)
     sc.phases.push_back(
         parse_phase(phases[i], index_path("phases", i), defaults));
+  if (auto* x = obj.if_contains("round_trip"))
+    sc.round_trip = parse_round_trip(*x, sc.phases);
   return sc;
 }
 

@@ -19,7 +19,8 @@ constexpr std::size_t capture_limit = 1 << 20;
 session_task::session_task(phase_runner& ph, const session_spec& spec,
                            std::uint32_t idx)
     : session_base(ph, spec, idx), rpc_(ph.scanner, ph.result, *this),
-      read_timer_(ph.loop), cancel_timer_(ph.loop), reconnect_timer_(ph.loop) {}
+      read_timer_(ph.loop), cancel_timer_(ph.loop), reconnect_timer_(ph.loop),
+      repeat_timer_(ph.loop) {}
 
 // -- session_task: connection ------------------------------------------------
 
@@ -120,6 +121,19 @@ void session_task::send_execute() {
   if (spec_.verify.what != verify_spec::kind::none)
     verifier_.emplace(spec_.verify);
   rpc_.execute(spec_);
+}
+
+/// The next of `repeat` executes, after `repeat_delay_ms` (a client that
+/// keeps within the server's request rate); its round trip starts when it
+/// is sent.
+void session_task::next_execute() {
+  if (spec_.repeat_delay_ms == 0)
+    return send_execute();
+  repeat_timer_.start(std::chrono::milliseconds(spec_.repeat_delay_ms),
+                      [self = self_as<session_task>()] {
+                        if (!self->done_)
+                          self->send_execute();
+                      });
 }
 
 void session_task::handle_raw(std::size_t n) {
@@ -242,7 +256,7 @@ void session_task::on_completed(const rpc_fields& f) {
     if (captured_.find(p) == std::string::npos)
       expectation_failed("pattern not found: \"" + p + "\"");
   if (++executes_done_ < spec_.repeat)
-    return send_execute();
+    return next_execute();
   closing_ = true;
   if (!conn_)
     return finish(true);
@@ -296,6 +310,7 @@ void session_task::on_finish(bool ok) {
   read_timer_.cancel();
   cancel_timer_.cancel();
   reconnect_timer_.cancel();
+  repeat_timer_.cancel();
   if (ok && verifier_ && verify_ok_) {
     ++res().sessions_verified;
     res().bytes_verified += verified_bytes_;

@@ -29,6 +29,7 @@ private:
   void send(std::string text) override;
 
   void send_execute();
+  void next_execute();
   void handle_raw(std::size_t n);
   void on_started() override;
   void on_output(const rpc_fields& f, bool replayed) override;
@@ -45,6 +46,7 @@ private:
   loop_timer read_timer_;
   loop_timer cancel_timer_;
   loop_timer reconnect_timer_;
+  loop_timer repeat_timer_;
   bool closing_ = false;
   bool first_connect_ = true;
   /// Per-execute state.
