@@ -243,6 +243,7 @@ int run(const options& o) {
   report.scenario = sc.name;
   report.url = sc.url;
   report.server_pid = o.server_pid;
+  report.round_trip = sc.round_trip;
   auto t0 = std::chrono::steady_clock::now();
   auto sampling = start_sampling(o, target.token, report, t0);
   for (std::size_t i = 0; i < sc.phases.size(); ++i) {

@@ -30,6 +30,8 @@ public:
     result.name = ph.name;
     result.sessions_planned = ph.sessions;
     result.max_errors = ph.max_errors;
+    for (const auto& s : ph.mix)
+      result.templates.push_back(s.name);
   }
 
   phase_result run();
