@@ -7,6 +7,7 @@
 
 #include <sys/resource.h>
 
+#include "loadtest/attack_session.hpp"
 #include "loadtest/session_task.hpp"
 
 namespace actorexec::loadtest {
@@ -24,6 +25,8 @@ double cpu_seconds() {
 
 std::shared_ptr<session_base>
 make_session(phase_runner& ph, const session_spec& spec, std::uint32_t index) {
+  if (spec.attack.what != attack_spec::kind::none)
+    return std::make_shared<attack_session>(ph, spec, index);
   return std::make_shared<session_task>(ph, spec, index);
 }
 

@@ -18,6 +18,24 @@ std::uint64_t rpc_client::request(request_kind kind, std::string_view method,
   return id;
 }
 
+std::uint64_t rpc_client::request_text(request_kind kind,
+                                       std::string_view method,
+                                       std::string_view params) {
+  auto id = next_id_++;
+  pending_[id] = kind;
+  std::string text;
+  text.reserve(params.size() + method.size() + 64);
+  text.append(R"({"jsonrpc":"2.0","id":)")
+      .append(std::to_string(id))
+      .append(R"(,"method":")")
+      .append(method)
+      .append(R"(","params":)")
+      .append(params)
+      .append("}");
+  owner_.send(std::move(text));
+  return id;
+}
+
 void rpc_client::execute(const session_spec& spec) {
   json::object params{{"framing", spec.framing},
                       {"on_overflow", spec.on_overflow}};

@@ -49,6 +49,10 @@ public:
   /// Sends a request with the next id; returns the id.
   std::uint64_t request(request_kind kind, std::string_view method,
                         boost::json::object params);
+  /// The same with `params` already JSON text: a large request built once
+  /// and sent many times (an input flood) costs no serializing.
+  std::uint64_t request_text(request_kind kind, std::string_view method,
+                             std::string_view params);
   /// `execute` with the process `spec` describes.
   void execute(const session_spec& spec);
   /// `resume` of the session this client first joined, after its last seq.

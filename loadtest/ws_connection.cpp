@@ -112,8 +112,9 @@ private:
   void do_write();
   void on_written(error_code ec);
   void start_close();
-  void close_done(const std::string& why);
-  void end(ws_end::kind what, std::string why, std::uint16_t code = 0);
+  void close_done(error_code ec);
+  void end(ws_end::kind what, std::string why, std::uint16_t code = 0,
+           bool reset = false);
 
   const ws_target& target_;
   std::minstd_rand& mask_rng_;
@@ -229,7 +230,7 @@ void client_connection::pump() {
       return on_peer_close(ev.close_code);
     case ws_reader::kind::failed:
       if (close_sent_)
-        return close_done(std::string{ev.error});
+        return end(ws_end::kind::closed, std::string{ev.error});
       return end(ws_end::kind::lost, std::string{ev.error});
     }
   }
@@ -255,13 +256,14 @@ void client_connection::on_socket_read(error_code ec, std::size_t n) {
   if (tearing_down_) {
     // The peer's end of the stream completes the close; bytes are ignored.
     if (ec)
-      return close_done(ec == asio::error::eof ? "" : ec.message());
+      return close_done(ec == asio::error::eof ? error_code{} : ec);
     return read_more();
   }
   if (ec) {
     if (close_sent_)
-      return close_done(ec.message());
-    return end(ws_end::kind::lost, ec.message());
+      return close_done(ec);
+    return end(ws_end::kind::lost, ec.message(), 0,
+               ec == asio::error::connection_reset);
   }
   reader_.commit(n);
   pump();
@@ -317,7 +319,7 @@ void client_connection::on_written(error_code ec) {
   if (!owner_)
     return;
   if (ec && close_sent_)
-    return close_done(ec.message());
+    return close_done(ec);
   if (ec)
     return end(ws_end::kind::write_failed, ec.message());
   queued_ -= outq_.front().size();
@@ -347,22 +349,23 @@ void client_connection::start_close() {
   close_timer_.expires_after(close_timeout_);
   close_timer_.async_wait([self = shared_from_this()](error_code ec) {
     if (!ec && self->owner_)
-      self->close_done(error_code{beast::error::timeout}.message());
+      self->close_done(beast::error::timeout);
   });
   // Status 1000, normal closure.
   send_frame(ws_opcode::close, std::string_view{"\x03\xe8", 2});
 }
 
-/// The close handshake ended, cleanly when `why` is empty.
-void client_connection::close_done(const std::string& why) {
-  end(ws_end::kind::closed, why);
+/// The close handshake ended, cleanly without `ec`.
+void client_connection::close_done(error_code ec) {
+  end(ws_end::kind::closed, ec ? ec.message() : std::string{}, 0,
+      ec == asio::error::connection_reset);
 }
 
 void client_connection::end(ws_end::kind what, std::string why,
-                            std::uint16_t code) {
+                            std::uint16_t code, bool reset) {
   auto* owner = owner_;
   discard();
-  owner->on_end(ws_end{what, code, std::move(why)});
+  owner->on_end(ws_end{what, code, std::move(why), reset});
 }
 
 void client_connection::reset() {

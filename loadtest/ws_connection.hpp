@@ -47,6 +47,9 @@ struct ws_end {
   kind what = kind::lost;
   std::uint16_t code = 0;
   std::string why;
+  /// The server reset the TCP connection (what it does to a client that
+  /// sent its Close and no longer reads).
+  bool reset = false;
 };
 
 /// One WebSocket of the runner. Beast does the HTTP upgrade; after it the
