@@ -241,12 +241,6 @@ void attack_session::on_end(const ws_end& end) {
   process_gone();
   hold_timer_.cancel();
   switch (end.what) {
-  case ws_end::kind::connect_failed:
-    error("connect: " + end.why);
-    return finish(false);
-  case ws_end::kind::upgrade_failed:
-    error("handshake: " + end.why);
-    return finish(false);
   case ws_end::kind::closed:
     if (end.reset && attack_.what == kind::slow_close)
       ++counts().resets;
@@ -260,12 +254,8 @@ void attack_session::on_end(const ws_end& end) {
     }
     ++counts().closed[end.code];
     return round_ended();
-  case ws_end::kind::lost:
-    error("connection lost: " + end.why);
-    return finish(false);
-  case ws_end::kind::write_failed:
-    error("write: " + end.why);
-    return finish(false);
+  default:
+    return connection_failed(end);
   }
 }
 

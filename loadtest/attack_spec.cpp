@@ -34,15 +34,6 @@ attack_spec::kind parse_kind(const json::value& v, const std::string& path) {
              "slow_close");
 }
 
-std::vector<std::int64_t> as_ints(const json::value& v,
-                                  const std::string& path) {
-  std::vector<std::int64_t> out;
-  const auto& arr = as_array(v, path);
-  for (std::size_t i = 0; i < arr.size(); ++i)
-    out.push_back(as_int(arr[i], index_path(path, i)));
-  return out;
-}
-
 /// What docs/protocol.md promises for each attack: -32006 for input beyond
 /// the pending bound (and -32005 for the inputs still pending when the
 /// CANCEL ends the child), -32029 beyond the request rate, close 1008 for
@@ -75,27 +66,13 @@ attack_spec parse_attack_spec(const json::value& v, const std::string& path) {
                  {"type", "count", "bytes", "numbers", "hold_ms", "rounds",
                   "expect_rpc_errors", "expect_close_codes"});
   attack_spec a;
-  auto* type = obj.if_contains("type");
-  if (type == nullptr)
-    fail(join(path, "type"), "is required");
-  a.what = parse_kind(*type, join(path, "type"));
-  auto* count = obj.if_contains("count");
-  if (count == nullptr)
-    fail(join(path, "count"), "is required");
+  a.what = parse_kind(required(obj, path, "type"), join(path, "type"));
   a.count = static_cast<std::uint32_t>(
-      as_uint(*count, join(path, "count"), 1, 10000000));
-  if (auto* x = obj.if_contains("bytes"))
-    a.bytes = static_cast<std::uint32_t>(
-        as_uint(*x, join(path, "bytes"), 0, 16 << 20));
-  if (auto* x = obj.if_contains("numbers"))
-    a.numbers = static_cast<std::uint32_t>(
-        as_uint(*x, join(path, "numbers"), 1, 10000000));
-  if (auto* x = obj.if_contains("hold_ms"))
-    a.hold_ms = static_cast<std::uint32_t>(
-        as_uint(*x, join(path, "hold_ms"), 0, 600000));
-  if (auto* x = obj.if_contains("rounds"))
-    a.rounds = static_cast<std::uint32_t>(
-        as_uint(*x, join(path, "rounds"), 1, 100000));
+      as_uint(required(obj, path, "count"), join(path, "count"), 1, 10000000));
+  read_u32(obj, path, "bytes", a.bytes, 0, 16 << 20);
+  read_u32(obj, path, "numbers", a.numbers, 1, 10000000);
+  read_u32(obj, path, "hold_ms", a.hold_ms, 0, 600000);
+  read_u32(obj, path, "rounds", a.rounds, 1, 100000);
   auto* rpc = obj.if_contains("expect_rpc_errors");
   if (rpc != nullptr)
     a.expect_rpc_errors = as_ints(*rpc, join(path, "expect_rpc_errors"));

@@ -70,13 +70,44 @@ std::uint64_t as_uint(const json::value& v, const std::string& path,
   return static_cast<std::uint64_t>(n);
 }
 
-std::vector<std::string> as_strings(const json::value& v,
-                                    const std::string& path) {
-  std::vector<std::string> out;
+namespace {
+
+/// An array's elements, each read by `read` under its own path.
+template <class T, class Read>
+std::vector<T> as_list(const json::value& v, const std::string& path,
+                       Read read) {
+  std::vector<T> out;
   const auto& arr = as_array(v, path);
   for (std::size_t i = 0; i < arr.size(); ++i)
-    out.push_back(as_string(arr[i], index_path(path, i)));
+    out.push_back(read(arr[i], index_path(path, i)));
   return out;
+}
+
+} // namespace
+
+std::vector<std::string> as_strings(const json::value& v,
+                                    const std::string& path) {
+  return as_list<std::string>(v, path, as_string);
+}
+
+std::vector<std::int64_t> as_ints(const json::value& v,
+                                  const std::string& path) {
+  return as_list<std::int64_t>(v, path, as_int);
+}
+
+const json::value& required(const json::object& obj, const std::string& path,
+                            std::string_view key) {
+  auto* x = obj.if_contains(key);
+  if (x == nullptr)
+    fail(join(path, key), "is required");
+  return *x;
+}
+
+void read_u32(const json::object& obj, const std::string& path,
+              std::string_view key, std::uint32_t& out, std::uint64_t lo,
+              std::uint64_t hi) {
+  if (auto* x = obj.if_contains(key))
+    out = static_cast<std::uint32_t>(as_uint(*x, join(path, key), lo, hi));
 }
 
 void reject_unknown(const json::object& obj, const std::string& path,

@@ -37,6 +37,19 @@ std::uint64_t as_uint(const boost::json::value& v, const std::string& path,
                       std::uint64_t lo, std::uint64_t hi);
 std::vector<std::string> as_strings(const boost::json::value& v,
                                     const std::string& path);
+std::vector<std::int64_t> as_ints(const boost::json::value& v,
+                                  const std::string& path);
+
+/// `obj[key]`, which must be there ("PATH.KEY: is required").
+const boost::json::value& required(const boost::json::object& obj,
+                                   const std::string& path,
+                                   std::string_view key);
+
+/// Sets `out` to `obj[key]`, an integer within [lo, hi] (hi at most
+/// 2^32 - 1), when the key is there.
+void read_u32(const boost::json::object& obj, const std::string& path,
+              std::string_view key, std::uint32_t& out, std::uint64_t lo,
+              std::uint64_t hi);
 
 constexpr std::uint64_t u32_max = std::numeric_limits<std::uint32_t>::max();
 constexpr std::uint64_t u64_max = std::numeric_limits<std::uint64_t>::max();

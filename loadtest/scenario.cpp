@@ -191,18 +191,10 @@ phase_spec parse_phase(const json::value& v, const std::string& path,
   ph.name = path;
   if (auto* x = obj.if_contains("name"))
     ph.name = as_string(*x, join(path, "name"));
-  if (auto* x = obj.if_contains("sessions"))
-    ph.sessions = static_cast<std::uint32_t>(
-        as_uint(*x, join(path, "sessions"), 1, 10000000));
-  if (auto* x = obj.if_contains("concurrency"))
-    ph.concurrency = static_cast<std::uint32_t>(
-        as_uint(*x, join(path, "concurrency"), 1, 100000));
-  if (auto* x = obj.if_contains("ramp_up_ms"))
-    ph.ramp_up_ms = static_cast<std::uint32_t>(
-        as_uint(*x, join(path, "ramp_up_ms"), 0, 3600000));
-  if (auto* x = obj.if_contains("duration_cap_ms"))
-    ph.duration_cap_ms = static_cast<std::uint32_t>(
-        as_uint(*x, join(path, "duration_cap_ms"), 1, 24 * 3600000u));
+  read_u32(obj, path, "sessions", ph.sessions, 1, 10000000);
+  read_u32(obj, path, "concurrency", ph.concurrency, 1, 100000);
+  read_u32(obj, path, "ramp_up_ms", ph.ramp_up_ms, 0, 3600000);
+  read_u32(obj, path, "duration_cap_ms", ph.duration_cap_ms, 1, 24 * 3600000u);
   if (auto* x = obj.if_contains("max_errors"))
     ph.max_errors = as_uint(*x, join(path, "max_errors"), 0, u64_max);
   auto* one = obj.if_contains("session");
@@ -241,12 +233,10 @@ round_trip_spec parse_round_trip(const json::value& v,
   reject_unknown(obj, path,
                  {"template", "baseline_phase", "max_p50_ms", "max_p99_ms"});
   round_trip_spec rt;
-  for (auto key : {"template", "baseline_phase"})
-    if (!obj.contains(key))
-      fail(join(path, key), "is required");
-  rt.template_name = as_string(obj.at("template"), join(path, "template"));
-  rt.baseline_phase =
-      as_string(obj.at("baseline_phase"), join(path, "baseline_phase"));
+  rt.template_name =
+      as_string(required(obj, path, "template"), join(path, "template"));
+  rt.baseline_phase = as_string(required(obj, path, "baseline_phase"),
+                                join(path, "baseline_phase"));
   auto bound = [&](const char* key, std::optional<double>& out) {
     if (auto* x = obj.if_contains(key)) {
       out = as_number(*x, join(path, key));

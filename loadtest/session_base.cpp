@@ -32,6 +32,18 @@ void session_base::forget_connection() {
   }
 }
 
+void session_base::connection_failed(const ws_end& end) {
+  const char* what = "connection lost: ";
+  if (end.what == ws_end::kind::connect_failed)
+    what = "connect: ";
+  else if (end.what == ws_end::kind::upgrade_failed)
+    what = "handshake: ";
+  else if (end.what == ws_end::kind::write_failed)
+    what = "write: ";
+  error(what + end.why);
+  finish(false);
+}
+
 void session_base::send_text(const std::string& text) {
   if (conn_)
     conn_->send_text(text);

@@ -43,6 +43,9 @@ protected:
   void connect();
   /// Forgets conn_ (ended, reset or discarded) and counts it as closed.
   void forget_connection();
+  /// The connection failed (connect, upgrade, read or write, `end.what`
+  /// says which): counted as an error, and the session ends failed.
+  void connection_failed(const ws_end& end);
   /// Sends a text frame, or nothing while no connection is up.
   void send_text(const std::string& text);
   /// Ends the session once: on_finish, the connection discarded, counted as

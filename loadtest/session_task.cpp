@@ -68,12 +68,6 @@ bool session_task::on_message(std::string_view payload) {
 void session_task::on_end(const ws_end& end) {
   forget_connection();
   switch (end.what) {
-  case ws_end::kind::connect_failed:
-    error("connect: " + end.why);
-    return finish(false);
-  case ws_end::kind::upgrade_failed:
-    error("handshake: " + end.why);
-    return finish(false);
   case ws_end::kind::closed:
     if (!end.why.empty())
       error("close: " + end.why);
@@ -86,11 +80,9 @@ void session_task::on_end(const ws_end& end) {
   case ws_end::kind::lost:
     if (spec_.raw)
       return raw_done();
-    error("connection lost: " + end.why);
-    return finish(false);
-  case ws_end::kind::write_failed:
-    error("write: " + end.why);
-    return finish(false);
+    return connection_failed(end);
+  default:
+    return connection_failed(end);
   }
 }
 

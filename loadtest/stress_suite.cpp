@@ -16,14 +16,8 @@ session_spec parse_seed_test(const json::value& v, const std::string& path,
                              std::optional<double> timeout_s) {
   const auto& obj = as_object(v, path);
   session_spec s;
-  auto* id = obj.if_contains("id");
-  if (id == nullptr)
-    fail(join(path, "id"), "is required");
-  s.name = as_string(*id, join(path, "id"));
-  auto* cmd = obj.if_contains("command");
-  if (cmd == nullptr)
-    fail(join(path, "command"), "is required");
-  s.command = as_string(*cmd, join(path, "command"));
+  s.name = as_string(required(obj, path, "id"), join(path, "id"));
+  s.command = as_string(required(obj, path, "command"), join(path, "command"));
   if (auto* x = obj.if_contains("expected_patterns"))
     s.expected_patterns = as_strings(*x, join(path, "expected_patterns"));
   if (auto* x = obj.if_contains("timeout")) {
@@ -101,11 +95,9 @@ scenario parse_categorized_suite(const json::object& obj) {
   for (const auto& kv : cats) {
     auto p = join("categories", kv.key());
     const auto& cat = as_object(kv.value(), p);
-    auto* tests = cat.if_contains("tests");
-    if (tests == nullptr)
-      fail(join(p, "tests"), "is required");
-    sc.phases.push_back(parse_seed_tests(
-        *tests, join(p, "tests"), std::string{kv.key()}, seed_timeout(cat, p)));
+    sc.phases.push_back(
+        parse_seed_tests(required(cat, p, "tests"), join(p, "tests"),
+                         std::string{kv.key()}, seed_timeout(cat, p)));
   }
   if (sc.phases.empty())
     fail("categories", "must not be empty");

@@ -24,7 +24,7 @@ import urllib.request
 # source tree.
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from smoke_test import run_case, run_load, start_server, stop_server  # noqa: E402
+from smoke_test import conclude, run_case, run_load, serving  # noqa: E402
 
 SCALE = "0.5"
 
@@ -95,24 +95,18 @@ def check_still_serving(load_bin, scenario_dir, port, proc, tmp):
 def main():
     server_bin, load_bin, scenario_dir = sys.argv[1:4]
     failures = []
-    with tempfile.TemporaryDirectory() as tmp:
-        proc, port = start_server(server_bin)
-        try:
-            report_path = os.path.join(tmp, "hostile.json")
-            rc, report = run_load(load_bin, scenario_dir, port, "hostile",
-                                  SCALE, report_path,
-                                  ["--server-pid", str(proc.pid)])
-            if rc != 0:
-                failures.append("hostile: exit status %d" % rc)
-            failures += check_attacks(report, planned_rounds(scenario_dir))
-            failures += check_still_serving(load_bin, scenario_dir, port,
-                                            proc, tmp)
-        finally:
-            stop_server(proc)
-    for f in failures:
-        print("FAIL:", f)
-    print("hostile: %d failure(s)" % len(failures))
-    return 1 if failures else 0
+    with tempfile.TemporaryDirectory() as tmp, \
+            serving(server_bin) as (proc, port):
+        report_path = os.path.join(tmp, "hostile.json")
+        rc, report = run_load(load_bin, scenario_dir, port, "hostile",
+                              SCALE, report_path,
+                              ["--server-pid", str(proc.pid)])
+        if rc != 0:
+            failures.append("hostile: exit status %d" % rc)
+        failures += check_attacks(report, planned_rounds(scenario_dir))
+        failures += check_still_serving(load_bin, scenario_dir, port,
+                                        proc, tmp)
+    return conclude("hostile", failures)
 
 
 if __name__ == "__main__":

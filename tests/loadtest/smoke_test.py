@@ -16,6 +16,7 @@ Usage: smoke_test.py SERVER_BIN LOAD_BIN SCENARIO_DIR
 Every wait is bounded; a broken server fails the test, it never hangs it.
 """
 
+import contextlib
 import json
 import os
 import signal
@@ -69,6 +70,16 @@ def start_server(server_bin, extra_args=()):
         proc.kill()
         raise AssertionError("server did not announce its port")
     return proc, found["port"]
+
+
+@contextlib.contextmanager
+def serving(server_bin, extra_args=()):
+    """A fresh server for the block: (process, port); stopped after it."""
+    proc, port = start_server(server_bin, extra_args)
+    try:
+        yield proc, port
+    finally:
+        stop_server(proc)
 
 
 def stop_server(proc):
@@ -147,9 +158,8 @@ def check_token(server_bin, load_bin, scenario_dir, tmp):
     token_file = os.path.join(tmp, "token")
     with open(token_file, "w") as f:
         f.write("smoke-%s\n" % os.urandom(8).hex())
-    proc, port = start_server(server_bin, ["--auth-token-file", token_file])
     failures = []
-    try:
+    with serving(server_bin, ["--auth-token-file", token_file]) as (_, port):
         rc, report = run_load(load_bin, scenario_dir, port, "echo_latency",
                               "0.05", os.path.join(tmp, "no_token.json"))
         phase = report["phases"][0]
@@ -162,26 +172,26 @@ def check_token(server_bin, load_bin, scenario_dir, tmp):
         failures += run_case(load_bin, scenario_dir, port,
                              ("echo_latency", "0.05", len("hello\n"), True),
                              tmp, ["--token-file", token_file])
-    finally:
-        stop_server(proc)
     return failures
+
+
+def conclude(name, failures):
+    """Prints the failures; the exit status of the test."""
+    for f in failures:
+        print("FAIL:", f)
+    print("%s: %d failure(s)" % (name, len(failures)))
+    return 1 if failures else 0
 
 
 def main():
     server_bin, load_bin, scenario_dir = sys.argv[1:4]
     failures = []
     with tempfile.TemporaryDirectory() as tmp:
-        proc, port = start_server(server_bin)
-        try:
+        with serving(server_bin) as (_, port):
             for case in CASES:
                 failures += run_case(load_bin, scenario_dir, port, case, tmp)
-        finally:
-            stop_server(proc)
         failures += check_token(server_bin, load_bin, scenario_dir, tmp)
-    for f in failures:
-        print("FAIL:", f)
-    print("smoke: %d failure(s)" % len(failures))
-    return 1 if failures else 0
+    return conclude("smoke", failures)
 
 
 if __name__ == "__main__":
