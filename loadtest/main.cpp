@@ -14,10 +14,12 @@
 #include <optional>
 #include <string>
 
-#include "loadtest/client.hpp"
+#include "loadtest/http_get.hpp"
+#include "loadtest/phase_runner.hpp"
 #include "loadtest/report.hpp"
 #include "loadtest/sampler.hpp"
 #include "loadtest/scenario.hpp"
+#include "loadtest/upgrade_auth.hpp"
 
 using namespace actorexec::loadtest;
 
@@ -30,11 +32,13 @@ Runs a load-test scenario (see loadtest/README.md) and prints a summary.
 Exit status: 0 every expectation met, 1 an expectation failed, 2 bad usage.
 
   --url URL            target (overrides the scenario's "url")
+  --token-file FILE    send the token in FILE as Authorization: Bearer, with
+                       the upgrade and to --metrics (a server started with
+                       --auth-token-file); trailing whitespace is ignored
   --report FILE        also write the machine-readable JSON report to FILE
   --server-pid PID     sample the server's VmRSS, VmHWM, fds and CPU time
   --metrics URL        sample RSS, fds and CPU time from the server's
-                       http://HOST:PORT/metrics instead (add ?token=T to the
-                       URL when the server wants its token for /metrics)
+                       http://HOST:PORT/metrics instead
   --sample-ms N        sampling period of either (default 100)
   --scale F            multiply every phase's sessions and concurrency by F
   --quiet              no summary on stdout
@@ -51,6 +55,7 @@ counts messages until the server closes it.
 struct options {
   std::string scenario_path;
   std::optional<std::string> url;
+  std::optional<std::string> token_file;
   std::optional<std::string> report_path;
   int server_pid = 0;
   std::optional<std::string> metrics_url;
@@ -92,6 +97,8 @@ options parse_args(int argc, char** argv) {
       std::exit(0);
     } else if (arg == "--url") {
       o.url = value();
+    } else if (arg == "--token-file") {
+      o.token_file = value();
     } else if (arg == "--report") {
       o.report_path = value();
     } else if (arg == "--server-pid") {
@@ -193,7 +200,8 @@ struct sampling {
 };
 
 /// Samples the server from /proc or from its /metrics, if asked to.
-sampling start_sampling(const options& o, run_report& report,
+sampling start_sampling(const options& o, const std::string& token,
+                        run_report& report,
                         std::chrono::steady_clock::time_point t0) {
   sampling out;
   auto period = std::chrono::milliseconds(o.sample_ms);
@@ -213,8 +221,8 @@ sampling start_sampling(const options& o, run_report& report,
   // costs samples, never the run.
   auto timeout = std::max(period, std::chrono::milliseconds(1000));
   out.metrics = std::make_shared<metrics_reader>(
-      [url, timeout](std::string& body, std::string& error) {
-        return http_get(url, timeout, body, error);
+      [url, token, timeout](std::string& body, std::string& error) {
+        return http_get(url, token, timeout, body, error);
       });
   out.sampler = std::make_unique<server_sampler>(
       [m = out.metrics] { return (*m)(); }, period, t0);
@@ -227,20 +235,23 @@ int run(const options& o) {
     sc.url = *o.url;
   if (o.scale != 1)
     scale_scenario(sc, o.scale);
-  auto url = parse_ws_url(sc.url);
+  ws_target target{parse_ws_url(sc.url), {}};
+  if (o.token_file)
+    target.token = read_token_file(*o.token_file, "--token-file");
   raise_fd_limit();
   run_report report;
   report.scenario = sc.name;
   report.url = sc.url;
   report.server_pid = o.server_pid;
+  report.round_trip = sc.round_trip;
   auto t0 = std::chrono::steady_clock::now();
-  auto sampling = start_sampling(o, report, t0);
+  auto sampling = start_sampling(o, target.token, report, t0);
   for (std::size_t i = 0; i < sc.phases.size(); ++i) {
     const auto& ph = sc.phases[i];
     if (!o.quiet)
       std::cerr << "actorexec-load: phase " << ph.name << ": " << ph.sessions
                 << " sessions, concurrency " << ph.concurrency << '\n';
-    report.phases.push_back(run_phase(ph, url, sc.seed + i, t0));
+    report.phases.push_back(run_phase(ph, target, sc.seed + i, t0));
   }
   report.wall_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Renders PNG plots from an actorexec-load JSON report (--report FILE):
 #   OUTDIR/latency_<phase>.png   histograms of execute-to-started,
-#                                execute-to-first-output and connect latency
+#                                execute-to-first-output, connect latency and
+#                                drop-to-resumed (the reconnect storm's)
 #   OUTDIR/server_memory.png     server VmRSS, VmHWM and open fds over time
 #                                (needs a report made with --server-pid)
 # Needs gnuplot (Debian: gnuplot-nox) and /usr/bin/python3.
@@ -19,18 +20,22 @@ command -v gnuplot > /dev/null || {
   exit 2
 }
 
+# The latency series plotted, when a phase has samples of them.
+metrics="execute_to_started execute_to_first_output connect drop_to_resumed"
+
 # gnuplot reads columns, not JSON: write one .dat file per series, and the
 # list of phases that have samples.
-/usr/bin/python3 - "$report" "$out" << 'PY'
+PLOT_METRICS=$metrics /usr/bin/python3 - "$report" "$out" << 'PY'
 import json, os, re, sys
 report, out = sys.argv[1], sys.argv[2]
 doc = json.load(open(report))
+METRICS = os.environ["PLOT_METRICS"].split()
 phases = []
 for ph in doc["phases"]:
     name = re.sub(r"[^A-Za-z0-9_.-]", "_", ph["name"])
     samples = ph.get("latency_samples_ms", {})
     wrote = False
-    for metric in ("execute_to_started", "execute_to_first_output", "connect"):
+    for metric in METRICS:
         values = samples.get(metric, [])
         if values:
             with open(os.path.join(out, "%s.%s.dat" % (name, metric)), "w") as f:
@@ -53,7 +58,7 @@ PY
 while read -r phase; do
   [[ -n "$phase" ]] || continue
   plots=()
-  for metric in execute_to_started execute_to_first_output connect; do
+  for metric in $metrics; do
     f="$out/$phase.$metric.dat"
     [[ -s "$f" ]] && plots+=("'$f' using (bin(\$1)):(1.0) smooth freq with boxes title '$metric'")
   done

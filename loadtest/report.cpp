@@ -7,6 +7,8 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "loadtest/hostile_report.hpp"
+#include "loadtest/report_json.hpp"
 #include "loadtest/stats.hpp"
 
 namespace json = boost::json;
@@ -17,10 +19,6 @@ namespace {
 
 /// Samples kept per metric in the report, enough for a histogram.
 constexpr std::size_t plot_samples = 2000;
-
-double round3(double x) {
-  return static_cast<double>(static_cast<long long>(x * 1000 + 0.5)) / 1000;
-}
 
 json::object summary_json(const std::vector<double>& samples) {
   auto s = summarize(samples);
@@ -34,18 +32,6 @@ json::array samples_json(const std::vector<double>& samples) {
   json::array out;
   for (auto x : thin_out(samples, plot_samples))
     out.push_back(round3(x));
-  return out;
-}
-
-template <class Map>
-json::object counts_json(const Map& m) {
-  json::object out;
-  for (const auto& [k, v] : m) {
-    if constexpr (std::is_same_v<typename Map::key_type, std::string>)
-      out[k] = v;
-    else
-      out[std::to_string(k)] = v;
-  }
   return out;
 }
 
@@ -129,16 +115,34 @@ json::object phase_json(const phase_result& p) {
   };
 }
 
+/// The phase's object, with its attacks when it has hostile sessions.
+json::object phase_report(const phase_result& p) {
+  auto out = phase_json(p);
+  if (!p.attacks.empty())
+    out["attacks"] = attacks_json(p);
+  return out;
+}
+
+/// The server's peaks while each phase ran.
+json::array server_phases_json(const run_report& r) {
+  json::array out;
+  for (const auto& p : r.phases) {
+    auto peak = peak_of(r.server, p.start_s, p.end_s);
+    out.push_back(json::object{{"name", p.name},
+                               {"peak_rss_kb", peak.rss_kb},
+                               {"peak_hwm_kb", peak.hwm_kb},
+                               {"peak_fds", peak.fds},
+                               {"samples", peak.samples}});
+  }
+  return out;
+}
+
 json::object server_json(const run_report& r) {
   json::array samples;
-  std::uint64_t peak_rss = 0, peak_hwm = 0, peak_fds = 0;
-  for (const auto& s : r.server) {
+  for (const auto& s : r.server)
     samples.push_back(
         json::array{round3(s.t_s), s.rss_kb, s.hwm_kb, s.fds, round3(s.cpu_s)});
-    peak_rss = std::max(peak_rss, s.rss_kb);
-    peak_hwm = std::max(peak_hwm, s.hwm_kb);
-    peak_fds = std::max(peak_fds, s.fds);
-  }
+  auto peak = peak_of(r.server);
   double cpu = 0;
   if (r.server.size() >= 2)
     cpu = r.server.back().cpu_s - r.server.front().cpu_s;
@@ -146,10 +150,11 @@ json::object server_json(const run_report& r) {
           {"pid", r.server_pid},
           {"metrics_url", r.metrics_url},
           {"sample_errors", r.server_sample_errors},
-          {"peak_rss_kb", peak_rss},
-          {"peak_hwm_kb", peak_hwm},
-          {"peak_fds", peak_fds},
+          {"peak_rss_kb", peak.rss_kb},
+          {"peak_hwm_kb", peak.hwm_kb},
+          {"peak_fds", peak.fds},
           {"cpu_s", round3(cpu)},
+          {"phases", server_phases_json(r)},
           {"sample_columns",
            json::array{"t_s", "rss_kb", "hwm_kb", "fds", "cpu_s"}},
           {"samples", std::move(samples)}};
@@ -222,6 +227,7 @@ void print_phase(std::ostream& out, const phase_result& p) {
   print_counts(out, "rpc errors", p.rpc_errors);
   print_counts(out, "close codes", p.close_codes);
   print_counts(out, "other errors", p.other_errors);
+  print_attacks(out, p);
   if (p.expectation_failures > 0) {
     out << "  expectation failures: " << p.expectation_failures << '\n';
     for (const auto& m : p.failure_messages)
@@ -261,7 +267,7 @@ bool run_report::passed() const {
 std::string to_json(const run_report& r) {
   json::array phases;
   for (const auto& p : r.phases)
-    phases.push_back(phase_json(p));
+    phases.push_back(phase_report(p));
   json::object doc{
       {"scenario", r.scenario},
       {"url", r.url},
@@ -275,6 +281,8 @@ std::string to_json(const run_report& r) {
   };
   if (!r.server_source.empty())
     doc["server"] = server_json(r);
+  if (r.round_trip)
+    doc["round_trip"] = round_trip_json(r);
   return json::serialize(doc) + "\n";
 }
 
@@ -288,20 +296,15 @@ void print_summary(std::ostream& out, const run_report& r) {
                 r.wall_s, r.client_cpu_user_s, r.client_cpu_sys_s);
   out << line;
   if (!r.server_source.empty() && !r.server.empty()) {
-    std::uint64_t rss = 0, hwm = 0, fds = 0;
-    for (const auto& s : r.server) {
-      rss = std::max(rss, s.rss_kb);
-      hwm = std::max(hwm, s.hwm_kb);
-      fds = std::max(fds, s.fds);
-    }
+    auto peak = peak_of(r.server);
     auto who = r.server_source == "proc" ? "pid " + std::to_string(r.server_pid)
                                          : r.metrics_url;
     std::snprintf(line, sizeof line,
                   "server %s: peak RSS %.1f MiB, %s %.1f MiB, peak fds"
                   " %llu, cpu %.3f s over %zu samples\n",
-                  who.c_str(), rss / 1024.0,
+                  who.c_str(), peak.rss_kb / 1024.0,
                   r.server_source == "proc" ? "VmHWM" : "sampled peak",
-                  hwm / 1024.0, (unsigned long long)fds,
+                  peak.hwm_kb / 1024.0, (unsigned long long)peak.fds,
                   r.server.back().cpu_s - r.server.front().cpu_s,
                   r.server.size());
     out << line;
@@ -309,6 +312,7 @@ void print_summary(std::ostream& out, const run_report& r) {
   if (r.server_sample_errors > 0)
     out << "server: " << r.server_sample_errors
         << " samples could not be taken\n";
+  print_round_trip(out, r);
   out << (r.passed() ? "RESULT: PASS\n" : "RESULT: FAIL\n");
 }
 

@@ -2,9 +2,12 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
+
+#include "loadtest/scenario.hpp"
 
 namespace actorexec::loadtest {
 
@@ -33,6 +36,25 @@ struct latencies {
   std::vector<double> completion;
   /// Connection dropped to the `resume` response.
   std::vector<double> resume;
+};
+
+/// What the hostile sessions of one attack did in a phase, and how the
+/// server answered: the refusals and closes it documents count here, not as
+/// errors.
+struct attack_result {
+  /// Rounds that ended as the server documents.
+  std::uint64_t rounds = 0;
+  /// Requests, frames or pings sent, and their WebSocket payload bytes.
+  std::uint64_t sent = 0;
+  std::uint64_t sent_bytes = 0;
+  /// Responses (results and refusals alike) and pongs that came back.
+  std::uint64_t answered = 0;
+  /// Expected JSON-RPC refusals, by code.
+  std::map<std::int64_t, std::uint64_t> refused;
+  /// Expected closes by the server, by code.
+  std::map<int, std::uint64_t> closed;
+  /// Connections the server reset after our Close (slow_close).
+  std::uint64_t resets = 0;
 };
 
 /// What one phase measured.
@@ -82,6 +104,10 @@ struct phase_result {
   std::uint64_t max_errors = 0;
   /// CPU time the runner itself spent in this phase.
   double client_cpu_s = 0;
+  /// The phase's session templates, by name.
+  std::vector<std::string> templates;
+  /// Hostile sessions, by attack (`input_flood`, ...).
+  std::map<std::string, attack_result> attacks;
 
   /// Total of all error counters.
   std::uint64_t errors() const;
@@ -105,6 +131,8 @@ struct run_report {
   std::vector<server_sample> server;
   /// Samples that could not be taken (a failed /metrics fetch).
   std::uint64_t server_sample_errors = 0;
+  /// The scenario's round-trip comparison, if it asks for one.
+  std::optional<round_trip_spec> round_trip;
   double wall_s = 0;
   double client_cpu_user_s = 0;
   double client_cpu_sys_s = 0;

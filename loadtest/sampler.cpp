@@ -69,6 +69,11 @@ std::optional<server_sample> read_proc_sample(int pid) {
   return s;
 }
 
+void hold_high_water(server_sample& s, std::uint64_t& peak_kb) {
+  peak_kb = std::max({peak_kb, s.hwm_kb, s.rss_kb});
+  s.hwm_kb = peak_kb;
+}
+
 std::optional<server_sample> metrics_reader::operator()() {
   std::string body, error;
   server_sample s;
@@ -77,8 +82,7 @@ std::optional<server_sample> metrics_reader::operator()() {
       first_error_ = error;
     return std::nullopt;
   }
-  peak_rss_kb_ = std::max(peak_rss_kb_, s.rss_kb);
-  s.hwm_kb = peak_rss_kb_;
+  s.hwm_kb = s.rss_kb;
   return s;
 }
 
@@ -113,6 +117,7 @@ void server_sampler::loop() {
     lock.lock();
     if (s) {
       s->t_s = std::chrono::duration<double>(now - t0_).count();
+      hold_high_water(*s, peak_hwm_kb_);
       samples_.push_back(*s);
     }
     cv_.wait_for(lock, period_, [this] { return stopping_; });

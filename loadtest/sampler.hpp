@@ -21,9 +21,19 @@ std::optional<server_sample> read_proc_sample(int pid);
 /// Takes one sample of the server; empty when none could be taken.
 using sample_source = std::function<std::optional<server_sample>()>;
 
+/// Makes `s.hwm_kb` a high-water mark: at least `s.rss_kb` and `peak_kb`,
+/// the mark of the samples before, which it then becomes. /proc's VmHWM
+/// alone can go down between two reads: the kernel records the mark only
+/// when it is about to lower RSS, from per-CPU counters that lag, and shows
+/// the current RSS when that is higher (its own comment: such snapshots can
+/// be inconsistent). Here a read at a peak showed 13,880 kB and one 6 ms
+/// later 13,652.
+void hold_high_water(server_sample& s, std::uint64_t& peak_kb);
+
 /// Turns the bodies of the server's /metrics into samples. The endpoint has
-/// no VmHWM, so `hwm_kb` is the highest RSS seen so far: a peak between two
-/// samples is missed, which /proc's VmHWM would have caught.
+/// no VmHWM: `hwm_kb` is the sample's RSS, which the sampler raises to the
+/// highest RSS so far (a peak between two samples is missed, which /proc's
+/// VmHWM would have caught).
 class metrics_reader {
 public:
   /// Fetches one /metrics body; false with `error` set when it cannot.
@@ -40,13 +50,13 @@ public:
 
 private:
   fetch_fn fetch_;
-  std::uint64_t peak_rss_kb_ = 0;
   std::uint64_t failures_ = 0;
   std::string first_error_;
 };
 
 /// Samples the server on its own thread, so that a busy event loop never
-/// skews the time axis.
+/// skews the time axis. The `hwm_kb` of the samples never goes down (see
+/// hold_high_water).
 class server_sampler {
 public:
   using clock = std::chrono::steady_clock;
@@ -72,6 +82,7 @@ private:
   std::condition_variable cv_;
   bool stopping_ = false;
   std::vector<server_sample> samples_;
+  std::uint64_t peak_hwm_kb_ = 0;
   std::thread thread_;
 };
 

@@ -3,103 +3,21 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
-#include <limits>
 #include <set>
 #include <sstream>
 
 #include <boost/json/parse.hpp>
 
+#include "loadtest/json_fields.hpp"
+#include "loadtest/stress_suite.hpp"
+
 namespace json = boost::json;
 
 namespace actorexec::loadtest {
 
+using namespace json_fields;
+
 namespace {
-
-[[noreturn]] void fail(const std::string& path, const std::string& what) {
-  throw scenario_error(path + ": " + what);
-}
-
-std::string join(const std::string& path, std::string_view key) {
-  return path.empty() ? std::string{key} : path + "." + std::string{key};
-}
-
-std::string index_path(const std::string& path, std::size_t i) {
-  return path + "[" + std::to_string(i) + "]";
-}
-
-const json::object& as_object(const json::value& v, const std::string& path) {
-  if (!v.is_object())
-    fail(path, "must be an object");
-  return v.get_object();
-}
-
-const json::array& as_array(const json::value& v, const std::string& path) {
-  if (!v.is_array())
-    fail(path, "must be an array");
-  return v.get_array();
-}
-
-std::string as_string(const json::value& v, const std::string& path) {
-  if (!v.is_string())
-    fail(path, "must be a string");
-  return std::string{v.get_string()};
-}
-
-bool as_bool(const json::value& v, const std::string& path) {
-  if (!v.is_bool())
-    fail(path, "must be true or false");
-  return v.get_bool();
-}
-
-double as_number(const json::value& v, const std::string& path) {
-  json::error_code ec;
-  auto d = v.to_number<double>(ec);
-  if (ec)
-    fail(path, "must be a number");
-  return d;
-}
-
-std::int64_t as_int(const json::value& v, const std::string& path) {
-  if (v.is_int64())
-    return v.get_int64();
-  if (v.is_uint64() &&
-      v.get_uint64() <=
-          static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-    return static_cast<std::int64_t>(v.get_uint64());
-  fail(path, "must be an integer");
-}
-
-/// An integer within [lo, hi]; the message names the bounds.
-std::uint64_t as_uint(const json::value& v, const std::string& path,
-                      std::uint64_t lo, std::uint64_t hi) {
-  auto n = as_int(v, path);
-  if (n < 0 || static_cast<std::uint64_t>(n) < lo ||
-      static_cast<std::uint64_t>(n) > hi)
-    fail(path, "must be an integer from " + std::to_string(lo) + " to " +
-                   std::to_string(hi));
-  return static_cast<std::uint64_t>(n);
-}
-
-constexpr std::uint64_t u32_max = std::numeric_limits<std::uint32_t>::max();
-constexpr std::uint64_t u64_max = std::numeric_limits<std::uint64_t>::max();
-
-std::vector<std::string> as_strings(const json::value& v,
-                                    const std::string& path) {
-  std::vector<std::string> out;
-  const auto& arr = as_array(v, path);
-  for (std::size_t i = 0; i < arr.size(); ++i)
-    out.push_back(as_string(arr[i], index_path(path, i)));
-  return out;
-}
-
-/// Typos in a scenario would silently change a measurement, so every key
-/// must be known.
-void reject_unknown(const json::object& obj, const std::string& path,
-                    const std::set<std::string_view>& known) {
-  for (const auto& kv : obj)
-    if (known.count(kv.key()) == 0)
-      fail(join(path, kv.key()), "unknown field");
-}
 
 verify_spec parse_verify(const json::value& v, const std::string& path) {
   const auto& obj = as_object(v, path);
@@ -144,6 +62,7 @@ const std::set<std::string_view> session_keys = {
     "on_overflow",
     "stdin",
     "repeat",
+    "repeat_delay_ms",
     "timeout",
     "slow_reader_ms",
     "stall_after_bytes",
@@ -160,6 +79,7 @@ const std::set<std::string_view> session_keys = {
     "expected_exit_code",
     "expected_messages",
     "timeout_ms",
+    "attack",
 };
 
 /// Applies the fields present in `obj` onto `s`, so that a phase's session
@@ -198,6 +118,8 @@ void apply_session(session_spec& s, const json::object& obj,
       s.stdin_data = as_string(v, p);
     } else if (key == "repeat") {
       s.repeat = static_cast<std::uint32_t>(as_uint(v, p, 1, 1000000));
+    } else if (key == "repeat_delay_ms") {
+      s.repeat_delay_ms = static_cast<std::uint32_t>(as_uint(v, p, 0, 600000));
     } else if (key == "timeout") {
       auto t = as_number(v, p);
       if (!(t > 0))
@@ -236,14 +158,21 @@ void apply_session(session_spec& s, const json::object& obj,
       s.expected_messages = as_uint(v, p, 0, u64_max);
     } else if (key == "timeout_ms") {
       s.timeout_ms = static_cast<std::uint32_t>(as_uint(v, p, 1, u32_max));
+    } else if (key == "attack") {
+      s.attack = parse_attack_spec(v, p);
     }
   }
 }
 
 /// Checks that need the whole session (defaults merged in).
 void check_session(const session_spec& s, const std::string& path) {
-  if (!s.raw && !s.command && s.argv.empty())
+  bool attack = s.attack.what != attack_spec::kind::none;
+  // Floods of requests, frames or pings start no process.
+  bool needs_process = attack ? s.attack.runs_process() : !s.raw;
+  if (needs_process && !s.command && s.argv.empty())
     fail(path, "needs command or argv");
+  if (attack && s.raw)
+    fail(join(path, "raw"), "an attack speaks JSON-RPC");
   if (s.stall_after_bytes && s.stall_ms == 0)
     fail(join(path, "stall_ms"), "is required with stall_after_bytes");
   if (!s.stall_after_bytes && s.stall_ms > 0)
@@ -262,18 +191,10 @@ phase_spec parse_phase(const json::value& v, const std::string& path,
   ph.name = path;
   if (auto* x = obj.if_contains("name"))
     ph.name = as_string(*x, join(path, "name"));
-  if (auto* x = obj.if_contains("sessions"))
-    ph.sessions = static_cast<std::uint32_t>(
-        as_uint(*x, join(path, "sessions"), 1, 10000000));
-  if (auto* x = obj.if_contains("concurrency"))
-    ph.concurrency = static_cast<std::uint32_t>(
-        as_uint(*x, join(path, "concurrency"), 1, 100000));
-  if (auto* x = obj.if_contains("ramp_up_ms"))
-    ph.ramp_up_ms = static_cast<std::uint32_t>(
-        as_uint(*x, join(path, "ramp_up_ms"), 0, 3600000));
-  if (auto* x = obj.if_contains("duration_cap_ms"))
-    ph.duration_cap_ms = static_cast<std::uint32_t>(
-        as_uint(*x, join(path, "duration_cap_ms"), 1, 24 * 3600000u));
+  read_u32(obj, path, "sessions", ph.sessions, 1, 10000000);
+  read_u32(obj, path, "concurrency", ph.concurrency, 1, 100000);
+  read_u32(obj, path, "ramp_up_ms", ph.ramp_up_ms, 0, 3600000);
+  read_u32(obj, path, "duration_cap_ms", ph.duration_cap_ms, 1, 24 * 3600000u);
   if (auto* x = obj.if_contains("max_errors"))
     ph.max_errors = as_uint(*x, join(path, "max_errors"), 0, u64_max);
   auto* one = obj.if_contains("session");
@@ -303,10 +224,43 @@ phase_spec parse_phase(const json::value& v, const std::string& path,
   return ph;
 }
 
+/// `round_trip`: the baseline must be a phase whose templates include the
+/// one compared.
+round_trip_spec parse_round_trip(const json::value& v,
+                                 const std::vector<phase_spec>& phases) {
+  const std::string path = "round_trip";
+  const auto& obj = as_object(v, path);
+  reject_unknown(obj, path,
+                 {"template", "baseline_phase", "max_p50_ms", "max_p99_ms"});
+  round_trip_spec rt;
+  rt.template_name =
+      as_string(required(obj, path, "template"), join(path, "template"));
+  rt.baseline_phase = as_string(required(obj, path, "baseline_phase"),
+                                join(path, "baseline_phase"));
+  auto bound = [&](const char* key, std::optional<double>& out) {
+    if (auto* x = obj.if_contains(key)) {
+      out = as_number(*x, join(path, key));
+      if (!(*out > 0))
+        fail(join(path, key), "must be a positive number of milliseconds");
+    }
+  };
+  bound("max_p50_ms", rt.max_p50_ms);
+  bound("max_p99_ms", rt.max_p99_ms);
+  auto base = std::find_if(phases.begin(), phases.end(), [&](const auto& ph) {
+    return ph.name == rt.baseline_phase;
+  });
+  if (base == phases.end())
+    fail(join(path, "baseline_phase"), "names no phase");
+  if (std::none_of(base->mix.begin(), base->mix.end(),
+                   [&](const auto& s) { return s.name == rt.template_name; }))
+    fail(join(path, "template"), "names no session of the baseline phase");
+  return rt;
+}
+
 scenario parse_native(const json::object& obj) {
-  reject_unknown(
-      obj, "",
-      {"name", "description", "url", "seed", "session_defaults", "phases"});
+  reject_unknown(obj, "",
+                 {"name", "description", "url", "seed", "session_defaults",
+                  "phases", "round_trip"});
   scenario sc;
   if (auto* x = obj.if_contains("name"))
     sc.name = as_string(*x, "name");
@@ -328,106 +282,8 @@ scenario parse_native(const json::object& obj) {
   for (std::size_t i = 0; i < phases.size(); ++i)
     sc.phases.push_back(
         parse_phase(phases[i], index_path("phases", i), defaults));
-  return sc;
-}
-
-/// One entry of the replaced system's stress suites. Their files carry more
-/// fields (name, description, ...), so unknown keys are fine here.
-session_spec parse_seed_test(const json::value& v, const std::string& path,
-                             std::optional<double> timeout_s) {
-  const auto& obj = as_object(v, path);
-  session_spec s;
-  auto* id = obj.if_contains("id");
-  if (id == nullptr)
-    fail(join(path, "id"), "is required");
-  s.name = as_string(*id, join(path, "id"));
-  auto* cmd = obj.if_contains("command");
-  if (cmd == nullptr)
-    fail(join(path, "command"), "is required");
-  s.command = as_string(*cmd, join(path, "command"));
-  if (auto* x = obj.if_contains("expected_patterns"))
-    s.expected_patterns = as_strings(*x, join(path, "expected_patterns"));
-  if (auto* x = obj.if_contains("timeout")) {
-    auto t = as_number(*x, join(path, "timeout"));
-    if (!(t > 0))
-      fail(join(path, "timeout"), "must be a positive number of seconds");
-    timeout_s = t;
-  }
-  if (timeout_s) {
-    s.timeout_s = *timeout_s;
-    // The client waits a little longer than the server's own limit, so a
-    // timed-out process is reported by the server, not by the client.
-    s.timeout_ms = static_cast<std::uint32_t>(*timeout_s * 1000 + 5000);
-  }
-  return s;
-}
-
-/// Interactive entries need a human or a model at the other end.
-bool is_interactive(const json::value& v) {
-  if (!v.is_object())
-    return false;
-  auto* x = v.get_object().if_contains("interactive");
-  return x != nullptr && x->is_bool() && x->get_bool();
-}
-
-phase_spec parse_seed_tests(const json::value& tests, const std::string& path,
-                            std::string name, std::optional<double> timeout) {
-  phase_spec ph;
-  ph.name = std::move(name);
-  const auto& arr = as_array(tests, path);
-  for (std::size_t i = 0; i < arr.size(); ++i)
-    if (!is_interactive(arr[i]))
-      ph.mix.push_back(parse_seed_test(arr[i], index_path(path, i), timeout));
-  if (ph.mix.empty())
-    fail(path, "has no non-interactive test");
-  ph.sessions = static_cast<std::uint32_t>(ph.mix.size());
-  ph.concurrency = ph.sessions;
-  return ph;
-}
-
-std::optional<double> seed_timeout(const json::object& obj,
-                                   const std::string& path) {
-  auto* x = obj.if_contains("timeout");
-  if (x == nullptr)
-    return std::nullopt;
-  auto t = as_number(*x, join(path, "timeout"));
-  if (!(t > 0))
-    fail(join(path, "timeout"), "must be a positive number of seconds");
-  return t;
-}
-
-/// The name and description both suite formats share.
-scenario suite_header(const json::object& obj) {
-  scenario sc;
-  sc.name = "stress_suite";
-  if (auto* x = obj.if_contains("task_list_id"); x && x->is_string())
-    sc.name = std::string{x->get_string()};
-  if (auto* x = obj.if_contains("description"); x && x->is_string())
-    sc.description = std::string{x->get_string()};
-  return sc;
-}
-
-scenario parse_flat_suite(const json::object& obj) {
-  auto sc = suite_header(obj);
-  sc.phases.push_back(parse_seed_tests(obj.at("tests"), "tests", "tests",
-                                       seed_timeout(obj, "")));
-  return sc;
-}
-
-scenario parse_categorized_suite(const json::object& obj) {
-  auto sc = suite_header(obj);
-  const auto& cats = as_object(obj.at("categories"), "categories");
-  for (const auto& kv : cats) {
-    auto p = join("categories", kv.key());
-    const auto& cat = as_object(kv.value(), p);
-    auto* tests = cat.if_contains("tests");
-    if (tests == nullptr)
-      fail(join(p, "tests"), "is required");
-    sc.phases.push_back(parse_seed_tests(
-        *tests, join(p, "tests"), std::string{kv.key()}, seed_timeout(cat, p)));
-  }
-  if (sc.phases.empty())
-    fail("categories", "must not be empty");
+  if (auto* x = obj.if_contains("round_trip"))
+    sc.round_trip = parse_round_trip(*x, sc.phases);
   return sc;
 }
 

@@ -34,6 +34,50 @@ struct verify_spec {
   std::uint64_t expected_bytes() const;
 };
 
+/// A hostile client (issue 25): what it floods the server with, and which of
+/// the server's answers are the documented defence rather than errors.
+struct attack_spec {
+  enum class kind {
+    none,
+    /// `input` requests of `bytes` each to a child that never reads its
+    /// stdin, sent without waiting for answers; then CANCEL.
+    input_flood,
+    /// `{"id":1,"method":"ping"}` requests, all sent before anything is
+    /// read; reading starts `hold_ms` later.
+    reply_flood,
+    /// `ping` requests with `numbers` numbers in params, back to back.
+    frame_flood,
+    /// WebSocket ping frames, all at once.
+    ping_flood,
+    /// Reads `count` output frames of its command, sends a Close and stops
+    /// reading for `hold_ms`; then waits for the connection's end.
+    slow_close,
+  };
+  kind what = kind::none;
+  /// Requests, frames or pings per round; slow_close: frames read first.
+  std::uint32_t count = 0;
+  /// input_flood: bytes of each input's `data`.
+  std::uint32_t bytes = 1000000;
+  /// frame_flood: numbers in each frame's params array.
+  std::uint32_t numbers = 300000;
+  /// reply_flood and slow_close: how long nothing is read.
+  std::uint32_t hold_ms = 1000;
+  /// Rounds, each on a new connection (a new server session).
+  std::uint32_t rounds = 1;
+  /// JSON-RPC error codes that are refusals the server documents: counted
+  /// in the report's `attacks`, not as errors.
+  std::vector<std::int64_t> expect_rpc_errors;
+  /// Close codes from the server that end a round as documented.
+  std::vector<std::int64_t> expect_close_codes;
+
+  /// The name used in scenarios and reports ("input_flood", ...).
+  std::string name() const;
+  /// A process is started (input_flood, slow_close).
+  bool runs_process() const {
+    return what == kind::input_flood || what == kind::slow_close;
+  }
+};
+
 /// What one client session does: the process it runs, how it reads, and
 /// what it expects. One template may be shared by many sessions.
 struct session_spec {
@@ -55,6 +99,9 @@ struct session_spec {
   std::optional<std::string> stdin_data;
   /// Number of `execute`s run one after another in the session.
   std::uint32_t repeat = 1;
+  /// Pause between one `process.completed` and the next `execute`: a
+  /// client that stays within the server's request rate.
+  std::uint32_t repeat_delay_ms = 0;
   /// Server-side wall-clock limit in seconds, passed as `timeout`.
   std::optional<double> timeout_s;
   /// Pause after reading each frame (a slow consumer).
@@ -87,6 +134,8 @@ struct session_spec {
   std::optional<std::uint64_t> expected_messages;
   /// Client-side limit for the whole session; then it counts as an error.
   std::uint32_t timeout_ms = 60000;
+  /// A hostile client instead of a scenario session, when set.
+  attack_spec attack;
 };
 
 /// A batch of sessions run together; phases run one after another.
@@ -106,6 +155,16 @@ struct phase_spec {
   std::vector<session_spec> mix;
 };
 
+/// The round trip (`execute` to `process.completed`) of one session
+/// template compared across phases with a baseline phase: reported, with
+/// whether it stayed within the bounds, and never failing a run.
+struct round_trip_spec {
+  std::string template_name;
+  std::string baseline_phase;
+  std::optional<double> max_p50_ms;
+  std::optional<double> max_p99_ms;
+};
+
 /// A whole scenario file.
 struct scenario {
   std::string name;
@@ -115,7 +174,14 @@ struct scenario {
   /// Seed of the random drops, so runs are repeatable.
   std::uint64_t seed = 1;
   std::vector<phase_spec> phases;
+  std::optional<round_trip_spec> round_trip;
 };
+
+/// Parses a session's `attack` object; the expected refusals default to
+/// what the server documents for the attack. Throws scenario_error naming
+/// the field under `path`.
+attack_spec parse_attack_spec(const boost::json::value& v,
+                              const std::string& path);
 
 /// Parses any of the three accepted formats: a scenario (`phases`), a flat
 /// stress suite (`tests`) or a categorized one (`categories`). Throws

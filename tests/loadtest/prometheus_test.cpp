@@ -1,7 +1,10 @@
 #define BOOST_TEST_MODULE loadtest_prometheus
 #include <boost/test/unit_test.hpp>
 
+#include <condition_variable>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "loadtest/prometheus.hpp"
 #include "loadtest/sampler.hpp"
@@ -108,7 +111,7 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(reader)
 
-BOOST_AUTO_TEST_CASE(keeps_the_peak_rss_as_hwm_and_counts_failures) {
+BOOST_AUTO_TEST_CASE(takes_rss_as_hwm_and_counts_failures) {
   int call = 0;
   metrics_reader read{[&](std::string& body, std::string& error) {
     switch (call++) {
@@ -136,10 +139,68 @@ BOOST_AUTO_TEST_CASE(keeps_the_peak_rss_as_hwm_and_counts_failures) {
   auto b = read();
   BOOST_REQUIRE(b);
   BOOST_TEST(b->rss_kb == 2u);
-  BOOST_TEST(b->hwm_kb == 4u);
+  BOOST_TEST(b->hwm_kb == 2u); // the sampler holds the peak
   BOOST_TEST(!read());
   BOOST_TEST(read.failures() == 2u);
   BOOST_TEST(read.first_error() == "GET /metrics: Connection refused");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(high_water)
+
+server_sample sample(std::uint64_t rss_kb, std::uint64_t hwm_kb) {
+  server_sample s;
+  s.rss_kb = rss_kb;
+  s.hwm_kb = hwm_kb;
+  return s;
+}
+
+BOOST_AUTO_TEST_CASE(never_goes_down_nor_below_rss) {
+  // What /proc showed across a peak (VmRSS, VmHWM), and /metrics' RSS only.
+  const std::vector<server_sample> read = {
+      sample(13752, 13752), sample(13880, 13880), sample(12424, 13652),
+      sample(14604, 14604), sample(14320, 14404), sample(9000, 0)};
+  const std::vector<std::uint64_t> want = {13752, 13880, 13880,
+                                           14604, 14604, 14604};
+  std::uint64_t peak = 0;
+  for (std::size_t i = 0; i < read.size(); ++i) {
+    auto s = read[i];
+    hold_high_water(s, peak);
+    BOOST_TEST(s.hwm_kb == want[i]);
+    BOOST_TEST(s.rss_kb == read[i].rss_kb);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(the_sampler_reports_a_monotone_hwm) {
+  // A source that replays a dip, then has nothing more; the test waits
+  // (bounded) until it was asked for every sample, never for a time.
+  const std::vector<server_sample> script = {sample(100, 100), sample(120, 120),
+                                             sample(90, 110), sample(130, 130),
+                                             sample(80, 125)};
+  std::mutex mtx;
+  std::condition_variable cv;
+  std::size_t calls = 0;
+  server_sampler sampler{[&]() -> std::optional<server_sample> {
+                           std::lock_guard<std::mutex> guard{mtx};
+                           auto i = calls++;
+                           cv.notify_all();
+                           if (i < script.size())
+                             return script[i];
+                           return std::nullopt;
+                         },
+                         std::chrono::milliseconds(1),
+                         std::chrono::steady_clock::now()};
+  {
+    std::unique_lock<std::mutex> lock{mtx};
+    BOOST_REQUIRE(cv.wait_for(lock, std::chrono::seconds(30),
+                              [&] { return calls > script.size(); }));
+  }
+  auto got = sampler.stop();
+  BOOST_REQUIRE(got.size() == script.size());
+  const std::vector<std::uint64_t> want = {100, 120, 120, 130, 130};
+  for (std::size_t i = 0; i < got.size(); ++i)
+    BOOST_TEST(got[i].hwm_kb == want[i]);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -331,6 +331,154 @@ BOOST_AUTO_TEST_CASE(verify_errors) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+BOOST_AUTO_TEST_SUITE(hostile_clients)
+
+using kind = attack_spec::kind;
+
+const attack_spec& attack_of(const scenario& sc) {
+  return sc.phases[0].mix[0].attack;
+}
+
+BOOST_AUTO_TEST_CASE(attack_fields_are_read) {
+  auto sc = parse_scenario_text(with_session(R"({"command":"sleep 30",
+    "attack":{"type":"input_flood","count":100,"bytes":1000,"numbers":7,
+              "hold_ms":20,"rounds":3,"expect_rpc_errors":[-32006],
+              "expect_close_codes":[1008,1009]}})"));
+  const auto& a = attack_of(sc);
+  BOOST_TEST((a.what == kind::input_flood));
+  BOOST_TEST(a.name() == "input_flood");
+  BOOST_TEST(a.count == 100u);
+  BOOST_TEST(a.bytes == 1000u);
+  BOOST_TEST(a.numbers == 7u);
+  BOOST_TEST(a.hold_ms == 20u);
+  BOOST_TEST(a.rounds == 3u);
+  BOOST_TEST(a.expect_rpc_errors == (std::vector<std::int64_t>{-32006}),
+             boost::test_tools::per_element());
+  BOOST_TEST(a.expect_close_codes == (std::vector<std::int64_t>{1008, 1009}),
+             boost::test_tools::per_element());
+  BOOST_TEST(a.runs_process());
+}
+
+BOOST_AUTO_TEST_CASE(expected_refusals_default_to_the_documented_ones) {
+  auto attack = [](const std::string& type) {
+    auto cmd = type == "input_flood" || type == "slow_close"
+                   ? std::string{R"("command":"yes",)"}
+                   : std::string{};
+    return attack_of(parse_scenario_text(with_session(
+        "{" + cmd + R"("attack":{"type":")" + type + R"(","count":2}})")));
+  };
+  using codes = std::vector<std::int64_t>;
+  auto input = attack("input_flood");
+  BOOST_TEST(input.expect_rpc_errors == (codes{-32006, -32029, -32005}),
+             boost::test_tools::per_element());
+  BOOST_TEST(input.bytes == 1000000u);
+  BOOST_TEST(input.rounds == 1u);
+  BOOST_TEST(attack("reply_flood").expect_rpc_errors == (codes{-32029}),
+             boost::test_tools::per_element());
+  BOOST_TEST(attack("frame_flood").expect_rpc_errors == (codes{-32029}),
+             boost::test_tools::per_element());
+  BOOST_TEST(attack("frame_flood").numbers == 300000u);
+  auto ping = attack("ping_flood");
+  BOOST_TEST(ping.expect_rpc_errors.empty());
+  BOOST_TEST(ping.expect_close_codes == (codes{1008}),
+             boost::test_tools::per_element());
+  BOOST_TEST(!ping.runs_process());
+  auto slow = attack("slow_close");
+  BOOST_TEST(slow.expect_rpc_errors.empty());
+  BOOST_TEST(slow.expect_close_codes.empty());
+  BOOST_TEST(slow.hold_ms == 1000u);
+  // Given, even empty, they replace the defaults.
+  auto none = attack_of(parse_scenario_text(with_session(
+      R"({"attack":{"type":"ping_flood","count":2,"expect_close_codes":[]}})")));
+  BOOST_TEST(none.expect_close_codes.empty());
+}
+
+BOOST_AUTO_TEST_CASE(attack_errors) {
+  const std::string p = "phases[0].session";
+  auto a = [](const std::string& attack) {
+    return with_session(R"({"command":"x","attack":)" + attack + "}");
+  };
+  check_error(a("1"), p + ".attack: must be an object");
+  check_error(a(R"({"count":1})"), p + ".attack.type: is required");
+  check_error(a(R"({"type":"flood","count":1})"),
+              p + ".attack.type: must be input_flood, reply_flood, "
+                  "frame_flood, ping_flood or slow_close");
+  check_error(a(R"({"type":"ping_flood"})"), p + ".attack.count: is required");
+  check_error(a(R"({"type":"ping_flood","count":0})"),
+              p + ".attack.count: must be an integer from 1 to 10000000");
+  check_error(a(R"({"type":"input_flood","count":1,"bytes":16777217})"),
+              p + ".attack.bytes: must be an integer from 0 to 16777216");
+  check_error(a(R"({"type":"ping_flood","count":1,"rounds":0})"),
+              p + ".attack.rounds: must be an integer from 1 to 100000");
+  check_error(a(R"({"type":"ping_flood","count":1,"hold_ms":600001})"),
+              p + ".attack.hold_ms: must be an integer from 0 to 600000");
+  check_error(a(R"({"type":"ping_flood","count":1,"expect_rpc_errors":[1.5]})"),
+              p + ".attack.expect_rpc_errors[0]: must be an integer");
+  check_error(a(R"({"type":"ping_flood","count":1,"size":3})"),
+              p + ".attack.size: unknown field");
+  check_error(with_session(R"({"attack":{"type":"slow_close","count":1}})"),
+              p + ": needs command or argv");
+  check_error(
+      with_session(R"({"raw":true,"attack":{"type":"ping_flood","count":1}})"),
+      p + ".raw: an attack speaks JSON-RPC");
+}
+
+BOOST_AUTO_TEST_CASE(repeat_delay) {
+  auto sc = parse_scenario_text(
+      with_session(R"({"command":"echo hi","repeat":3,"repeat_delay_ms":10})"));
+  BOOST_TEST(sc.phases[0].mix[0].repeat_delay_ms == 10u);
+  check_error(with_session(R"({"command":"x","repeat_delay_ms":-1})"),
+              "phases[0].session.repeat_delay_ms: must be an integer from 0 "
+              "to 600000");
+}
+
+/// Two phases, the first with an `echo` template, and `round_trip`.
+std::string with_round_trip(const std::string& round_trip) {
+  return R"({"phases":[
+    {"name":"base","session":{"name":"echo","command":"echo hi"}},
+    {"name":"attack","mix":[{"name":"echo","command":"echo hi"},
+                            {"attack":{"type":"ping_flood","count":5}}]}],
+    "round_trip":)" +
+         round_trip + "}";
+}
+
+BOOST_AUTO_TEST_CASE(round_trip_is_read) {
+  auto sc = parse_scenario_text(with_round_trip(
+      R"({"template":"echo","baseline_phase":"base","max_p50_ms":20,
+          "max_p99_ms":200.5})"));
+  BOOST_REQUIRE(sc.round_trip);
+  BOOST_TEST(sc.round_trip->template_name == "echo");
+  BOOST_TEST(sc.round_trip->baseline_phase == "base");
+  BOOST_TEST(*sc.round_trip->max_p50_ms == 20.0);
+  BOOST_TEST(*sc.round_trip->max_p99_ms == 200.5);
+  auto bare = parse_scenario_text(
+      with_round_trip(R"({"template":"echo","baseline_phase":"base"})"));
+  BOOST_TEST(!bare.round_trip->max_p50_ms);
+  BOOST_TEST(
+      !parse_scenario_text(with_session(R"({"command":"x"})")).round_trip);
+}
+
+BOOST_AUTO_TEST_CASE(round_trip_errors) {
+  check_error(with_round_trip(R"({"baseline_phase":"base"})"),
+              "round_trip.template: is required");
+  check_error(with_round_trip(R"({"template":"echo"})"),
+              "round_trip.baseline_phase: is required");
+  check_error(with_round_trip(R"({"template":"echo","baseline_phase":"nope"})"),
+              "round_trip.baseline_phase: names no phase");
+  check_error(with_round_trip(R"({"template":"mix1","baseline_phase":"base"})"),
+              "round_trip.template: names no session of the baseline phase");
+  check_error(
+      with_round_trip(
+          R"({"template":"echo","baseline_phase":"base","max_p99_ms":0})"),
+      "round_trip.max_p99_ms: must be a positive number of "
+      "milliseconds");
+  check_error(
+      with_round_trip(R"({"template":"echo","baseline_phase":"base","p50":1})"),
+      "round_trip.p50: unknown field");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
 BOOST_AUTO_TEST_SUITE(seed_formats)
 
 BOOST_AUTO_TEST_CASE(flat_suite) {

@@ -8,10 +8,15 @@ machine running the tests may be slow or busy. The first one also samples
 the server's /metrics (`--metrics`) and asserts that samples with a nonzero
 RSS were taken. Then SIGTERM to the server.
 
+A second server wants a token (`--auth-token-file`): without `--token-file`
+every session must fail with the plain "HTTP 401 Unauthorized (check
+--token-file)"; with it, the sessions and the /metrics samples must succeed.
+
 Usage: smoke_test.py SERVER_BIN LOAD_BIN SCENARIO_DIR
 Every wait is bounded; a broken server fails the test, it never hangs it.
 """
 
+import contextlib
 import json
 import os
 import signal
@@ -39,9 +44,9 @@ CASES = [
 ]
 
 
-def start_server(server_bin):
+def start_server(server_bin, extra_args=()):
     proc = subprocess.Popen(
-        [server_bin, "--port", "0", "--max-sessions", "200"],
+        [server_bin, "--port", "0", "--max-sessions", "200"] + list(extra_args),
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE, text=True)
     found = {}
@@ -65,6 +70,16 @@ def start_server(server_bin):
         proc.kill()
         raise AssertionError("server did not announce its port")
     return proc, found["port"]
+
+
+@contextlib.contextmanager
+def serving(server_bin, extra_args=()):
+    """A fresh server for the block: (process, port); stopped after it."""
+    proc, port = start_server(server_bin, extra_args)
+    try:
+        yield proc, port
+    finally:
+        stop_server(proc)
 
 
 def stop_server(proc):
@@ -92,19 +107,26 @@ def check_metrics_samples(name, report):
     return failures
 
 
-def run_case(load_bin, scenario_dir, port, case, tmp):
-    name, scale, verify_bytes, metrics = case
-    report_path = os.path.join(tmp, name + ".json")
+def run_load(load_bin, scenario_dir, port, name, scale, report_path,
+             extra_args=()):
+    """Runs a bundled scenario; returns the exit status and the report."""
     cmd = [load_bin, os.path.join(scenario_dir, name + ".json"),
            "--url", "ws://127.0.0.1:%d/ws/mcp" % port, "--scale", scale,
-           "--report", report_path, "--quiet"]
-    if metrics:
-        cmd += ["--metrics", "http://127.0.0.1:%d/metrics" % port,
-                "--sample-ms", "20"]
+           "--report", report_path, "--quiet"] + list(extra_args)
     print("running:", " ".join(cmd), flush=True)
     rc = subprocess.run(cmd, timeout=RUN_TIMEOUT).returncode
     with open(report_path) as f:
-        report = json.load(f)
+        return rc, json.load(f)
+
+
+def run_case(load_bin, scenario_dir, port, case, tmp, extra_args=()):
+    name, scale, verify_bytes, metrics = case
+    extra = list(extra_args)
+    if metrics:
+        extra += ["--metrics", "http://127.0.0.1:%d/metrics" % port,
+                  "--sample-ms", "20"]
+    rc, report = run_load(load_bin, scenario_dir, port, name, scale,
+                          os.path.join(tmp, name + ".json"), extra)
     failures = []
     for phase in report["phases"]:
         s = phase["sessions"]
@@ -131,20 +153,45 @@ def run_case(load_bin, scenario_dir, port, case, tmp):
     return failures
 
 
-def main():
-    server_bin, load_bin, scenario_dir = sys.argv[1:4]
-    proc, port = start_server(server_bin)
+def check_token(server_bin, load_bin, scenario_dir, tmp):
+    """A server with a token: refused plainly without it, served with it."""
+    token_file = os.path.join(tmp, "token")
+    with open(token_file, "w") as f:
+        f.write("smoke-%s\n" % os.urandom(8).hex())
     failures = []
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            for case in CASES:
-                failures += run_case(load_bin, scenario_dir, port, case, tmp)
-    finally:
-        stop_server(proc)
+    with serving(server_bin, ["--auth-token-file", token_file]) as (_, port):
+        rc, report = run_load(load_bin, scenario_dir, port, "echo_latency",
+                              "0.05", os.path.join(tmp, "no_token.json"))
+        phase = report["phases"][0]
+        planned = phase["sessions"]["planned"]
+        want = {"handshake: HTTP 401 Unauthorized (check --token-file)":
+                planned}
+        if rc != 1 or phase["errors"]["other"] != want:
+            failures.append("no token: exit %d, errors %r, want %r" % (
+                rc, phase["errors"]["other"], want))
+        failures += run_case(load_bin, scenario_dir, port,
+                             ("echo_latency", "0.05", len("hello\n"), True),
+                             tmp, ["--token-file", token_file])
+    return failures
+
+
+def conclude(name, failures):
+    """Prints the failures; the exit status of the test."""
     for f in failures:
         print("FAIL:", f)
-    print("smoke: %d failure(s)" % len(failures))
+    print("%s: %d failure(s)" % (name, len(failures)))
     return 1 if failures else 0
+
+
+def main():
+    server_bin, load_bin, scenario_dir = sys.argv[1:4]
+    failures = []
+    with tempfile.TemporaryDirectory() as tmp:
+        with serving(server_bin) as (_, port):
+            for case in CASES:
+                failures += run_case(load_bin, scenario_dir, port, case, tmp)
+        failures += check_token(server_bin, load_bin, scenario_dir, tmp)
+    return conclude("smoke", failures)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
 #define BOOST_TEST_MODULE loadtest_stats
 #include <boost/test/unit_test.hpp>
 
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "loadtest/hostile_report.hpp"
 #include "loadtest/report.hpp"
 #include "loadtest/stats.hpp"
 #include "loadtest/verifier.hpp"
@@ -161,6 +163,131 @@ BOOST_AUTO_TEST_CASE(pass_and_fail) {
   auto json = to_json(r);
   BOOST_TEST(json.find("\"passed\":false") != std::string::npos);
   BOOST_TEST(json.find("\"failure_messages\":[\"x\"]") != std::string::npos);
+}
+
+server_sample at(double t_s, std::uint64_t rss_kb) {
+  server_sample s;
+  s.t_s = t_s;
+  s.rss_kb = rss_kb;
+  s.hwm_kb = rss_kb;
+  s.fds = 10;
+  return s;
+}
+
+/// A baseline phase of `echo` alone (round trips 1 to 4 ms, 0 to 1 s), an
+/// attack phase where `echo` runs beside a flood (2 to 8 ms, 1 to 2 s), and
+/// a phase without `echo`; RSS sampled in each.
+run_report hostile_run() {
+  run_report r;
+  phase_result base;
+  base.name = "baseline";
+  base.templates = {"echo"};
+  base.lat.completion = {1, 2, 3, 4};
+  base.start_s = 0;
+  base.end_s = 1;
+  phase_result attack;
+  attack.name = "flood";
+  attack.templates = {"echo", "flood"};
+  attack.by_template["echo"].completion = {2, 4, 6, 8};
+  attack.lat.completion = {2, 4, 6, 8, 100};
+  attack.start_s = 1;
+  attack.end_s = 2;
+  phase_result other;
+  other.name = "other";
+  other.templates = {"x"};
+  other.lat.completion = {50};
+  other.start_s = 2;
+  other.end_s = 3;
+  r.phases = {base, attack, other};
+  r.server_source = "proc";
+  r.server = {at(0.5, 1000), at(1.5, 5000), at(1.7, 3000), at(2.5, 2000)};
+  round_trip_spec rt;
+  rt.template_name = "echo";
+  rt.baseline_phase = "baseline";
+  rt.max_p50_ms = 3;
+  rt.max_p99_ms = 7;
+  r.round_trip = rt;
+  return r;
+}
+
+BOOST_AUTO_TEST_CASE(round_trips_against_the_baseline) {
+  auto r = hostile_run();
+  auto rows = round_trips(r);
+  BOOST_REQUIRE_EQUAL(rows.size(), 2u);
+  BOOST_TEST(rows[0].phase == "baseline");
+  BOOST_TEST(rows[0].round_trip.p50 == 2.0);
+  BOOST_TEST(rows[0].round_trip.p99 == 4.0);
+  BOOST_TEST(rows[0].p50_vs_baseline == 1.0);
+  BOOST_TEST(rows[0].within_bounds);
+  BOOST_REQUIRE(rows[0].server);
+  BOOST_TEST(rows[0].server->rss_kb == 1000u);
+  // The template's own samples, not the phase's (the flood's 100 ms).
+  BOOST_TEST(rows[1].phase == "flood");
+  BOOST_TEST(rows[1].round_trip.p50 == 4.0);
+  BOOST_TEST(rows[1].round_trip.p99 == 8.0);
+  BOOST_TEST(rows[1].p50_vs_baseline == 2.0);
+  BOOST_TEST(rows[1].p99_vs_baseline == 2.0);
+  BOOST_TEST(!rows[1].within_bounds);
+  BOOST_TEST(rows[1].server->rss_kb == 5000u);
+  BOOST_TEST(rows[1].server->samples == 2u);
+  auto json = to_json(r);
+  BOOST_TEST(json.find(R"("all_within_bounds":false)") != std::string::npos);
+  BOOST_TEST(json.find(R"({"phase":"flood","count":4,"p50":4E0,"p99":8E0,)") !=
+             std::string::npos);
+  BOOST_TEST(
+      json.find(
+          R"({"name":"other","peak_rss_kb":2000,"peak_hwm_kb":2000,"peak_fds":10,"samples":1})") !=
+      std::string::npos);
+  // A benchmark: outside the bounds is reported, and the run still passes.
+  BOOST_TEST(r.passed());
+  std::ostringstream summary;
+  print_summary(summary, r);
+  BOOST_TEST(summary.str().find("OUTSIDE") != std::string::npos);
+  BOOST_TEST(summary.str().find("RESULT: PASS") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(no_bounds_no_samples) {
+  auto r = hostile_run();
+  r.round_trip->max_p50_ms.reset();
+  r.round_trip->max_p99_ms.reset();
+  r.phases[1].by_template["echo"].completion.clear();
+  auto rows = round_trips(r);
+  BOOST_TEST(rows[0].within_bounds);
+  // No round trip completed at all: that is out of any bound.
+  BOOST_TEST(!rows[1].within_bounds);
+  BOOST_TEST(rows[1].p50_vs_baseline == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(attacks_are_counted_apart_from_errors) {
+  phase_result p;
+  p.name = "ping";
+  p.sessions_planned = 1;
+  p.sessions_completed = 1;
+  auto& a = p.attacks["ping_flood"];
+  a.rounds = 3;
+  a.sent = 3000;
+  a.sent_bytes = 42000;
+  a.answered = 600;
+  a.closed[1008] = 3;
+  auto& in = p.attacks["input_flood"];
+  in.refused[-32006] = 97;
+  in.refused[-32005] = 1;
+  BOOST_TEST(p.errors() == 0u);
+  BOOST_TEST(p.passed());
+  run_report r;
+  r.phases.push_back(p);
+  auto json = to_json(r);
+  BOOST_TEST(
+      json.find(
+          R"("ping_flood":{"rounds":3,"sent":3000,"sent_bytes":42000,"answered":600,"refused_by_rpc_code":{},"closed_by_code":{"1008":3},"resets":0})") !=
+      std::string::npos);
+  BOOST_TEST(json.find(R"("refused_by_rpc_code":{"-32006":97,"-32005":1})") !=
+             std::string::npos);
+  std::ostringstream summary;
+  print_summary(summary, r);
+  BOOST_TEST(summary.str().find("  attack ping_flood: 3 rounds; sent 3000 "
+                                "(0.0 MB), answered 600; closed 1008=3\n") !=
+             std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

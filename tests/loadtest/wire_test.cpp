@@ -9,6 +9,7 @@
 #include <boost/json/parse.hpp>
 
 #include "loadtest/json_string.hpp"
+#include "loadtest/rpc_client.hpp"
 #include "loadtest/rpc_fields.hpp"
 #include "loadtest/ws_reader.hpp"
 #include "protocol/encode.hpp"
@@ -587,6 +588,99 @@ BOOST_AUTO_TEST_CASE(reads_the_servers_frames_like_the_dom) {
       BOOST_TEST(scanned_fields(s, text) == dom_fields(text));
     }
   }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(rpc_client_side)
+
+/// An rpc_client's owner that records what it was told.
+struct recorder : rpc_client::owner {
+  std::vector<std::string> sent;
+  std::vector<std::string> events;
+  void send(std::string text) override { sent.push_back(std::move(text)); }
+  void on_started() override { events.push_back("started"); }
+  void on_output(const rpc_fields& f, bool replayed) override {
+    events.push_back("output " + f.data.text + (replayed ? " (replay)" : ""));
+  }
+  void on_completed(const rpc_fields&) override {
+    events.push_back("completed");
+  }
+  void on_response(std::optional<request_kind> kind,
+                   const rpc_fields& f) override {
+    events.push_back(std::string{"response "} +
+                     (kind ? std::to_string(static_cast<int>(*kind)) : "-") +
+                     (f.error ? " error" : ""));
+  }
+};
+
+std::string event(const std::string& method, std::uint64_t seq,
+                  const std::string& more = "") {
+  return R"({"jsonrpc":"2.0","method":")" + method + R"(","params":{"seq":)" +
+         std::to_string(seq) + more + "}}";
+}
+
+BOOST_AUTO_TEST_CASE(requests_are_valid_json_with_their_ids) {
+  rpc_scanner scanner;
+  phase_result counts;
+  recorder owner;
+  rpc_client rpc{scanner, counts, owner};
+  session_spec spec;
+  spec.argv = {"cat"};
+  spec.attack.what = attack_spec::kind::input_flood;
+  rpc.execute(spec);
+  auto id = rpc.request_text(request_kind::input, "input", R"({"data":"x"})");
+  rpc.ack();
+  BOOST_TEST(id == 2u);
+  BOOST_REQUIRE_EQUAL(owner.sent.size(), 3u);
+  auto execute = boost::json::parse(owner.sent[0]);
+  BOOST_TEST(execute.at("id") == 1);
+  BOOST_TEST(execute.at("params").at("stdin") == true); // an input flood
+  auto input = boost::json::parse(owner.sent[1]);
+  BOOST_TEST(input == boost::json::parse(
+                          R"({"jsonrpc":"2.0","id":2,"method":"input",
+                              "params":{"data":"x"}})"));
+  BOOST_TEST(boost::json::parse(owner.sent[2]).at("params").at("seq") == 0);
+  // Responses find their request once; a stranger's id finds none.
+  rpc.handle(R"({"jsonrpc":"2.0","id":2,"error":{"code":-32006}})");
+  rpc.handle(R"({"jsonrpc":"2.0","id":2,"result":{}})");
+  BOOST_TEST(owner.events ==
+                 (std::vector<std::string>{"response 3 error", "response -"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(events_in_seq_order_and_replays_after_a_resume) {
+  rpc_scanner scanner;
+  phase_result counts;
+  recorder owner;
+  rpc_client rpc{scanner, counts, owner};
+  rpc.handle(R"({"jsonrpc":"2.0","method":"connected","params":
+    {"session_id":"s1","resume_token":"t1"}})");
+  rpc.handle(event("process.started", 1));
+  rpc.handle(event("process.output", 2, R"(,"data":"a")"));
+  rpc.handle(event("process.output", 2, R"(,"data":"a")")); // duplicate
+  rpc.handle(event("process.output", 4, R"(,"data":"c")")); // gap
+  // A resume on a new connection: its throwaway session is ignored, and
+  // events up to the response's last_seq are replays.
+  rpc.handle(R"({"jsonrpc":"2.0","method":"connected","params":
+    {"session_id":"s2","resume_token":"t2"}})");
+  rpc.resume();
+  auto resume = boost::json::parse(owner.sent.back());
+  BOOST_TEST(resume.at("params") ==
+             boost::json::parse(
+                 R"({"session_id":"s1","resume_token":"t1","last_seq":4})"));
+  rpc.handle(R"({"jsonrpc":"2.0","id":1,"result":{"last_seq":6}})");
+  rpc.handle(event("process.output", 5, R"(,"data":"d")"));
+  rpc.handle(event("process.output", 7, R"(,"data":"e")"));
+  rpc.handle(event("process.completed", 8));
+  BOOST_TEST(owner.events ==
+                 (std::vector<std::string>{"started", "output a", "output c",
+                                           "response 1", "output d (replay)",
+                                           "output e", "completed"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(counts.other_errors["duplicate seq"] == 1u);
+  BOOST_TEST(counts.other_errors["seq gap"] == 2u);
+  BOOST_TEST(counts.replay_frames == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
