@@ -24,7 +24,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 
 START_TIMEOUT = 20.0
 RUN_TIMEOUT = 120.0
