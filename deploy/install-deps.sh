@@ -13,8 +13,13 @@ build_pkgs=(
 # Tools used only by tests and benchmarks: a foreign WebSocket client for the
 # interoperability test, websocketd as the comparison peer, procps for ps/pgrep,
 # prometheus for `promtool check metrics|config`, python3-yaml for the
-# deployment manifest tests, gnuplot-nox for loadtest/plot.sh.
-test_pkgs=(python3 python3-websockets procps websocketd prometheus python3-yaml gnuplot-nox)
+# deployment manifest tests, gnuplot-nox for loadtest/plot.sh. The image
+# test (tests/deploy/test_image.py) builds deploy/Dockerfile without a Docker
+# daemon: podman and buildah (chroot isolation), runc to run the container,
+# uidmap for podman's user namespaces, mmdebstrap and Debian's archive keyring
+# to make the debian:bookworm-slim base here (no image registry is reached).
+test_pkgs=(python3 python3-websockets procps websocketd prometheus python3-yaml gnuplot-nox
+  podman buildah runc uidmap mmdebstrap debian-archive-keyring)
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-}" != "--build-only" ]]; then
