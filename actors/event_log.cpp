@@ -339,4 +339,29 @@ event_log::produced_through(std::uint64_t seq) const {
   return total;
 }
 
+std::uint64_t event_log::copy_sent(std::uint64_t from_seq,
+                                   std::size_t max_bytes, std::string& out,
+                                   std::vector<std::uint32_t>& sizes) const {
+  if (sent_ == 0)
+    return from_seq;
+  cursor c{0, front_, 0};
+  while (c.index < sent_ && first_seq_ + c.index < from_seq)
+    advance(c);
+  auto start = out.size();
+  while (c.index < sent_ && out.size() - start < max_bytes) {
+    auto r = parse(c.pos);
+    auto seq = first_seq_ + c.index;
+    auto before = out.size();
+    if (!r.rare())
+      append_output(out, r, seq);
+    else if (auto& entry = rare_[c.rare]; entry.ev.kind == event_kind::output)
+      protocol::append_output(out, entry.ev.stream, entry.piece, seq);
+    else
+      out += entry.frame; // a rare event keeps its frame once sent
+    sizes.push_back(static_cast<std::uint32_t>(out.size() - before));
+    c = past(c, r);
+  }
+  return first_seq_ + c.index;
+}
+
 } // namespace actorexec

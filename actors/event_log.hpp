@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "protocol/encode.hpp"
 #include "protocol/framer.hpp"
@@ -41,6 +42,9 @@ struct retained_event {
   std::uint64_t gap_bytes = 0;
   /// `completed` and `error` details.
   std::shared_ptr<const event_detail> detail;
+  /// The process a process event is about (its frame names it when sent,
+  /// which may be after the next process started).
+  std::int64_t pid = 0;
 };
 
 /// A session's retained events in `seq` order: [sent | unsent].
@@ -154,6 +158,14 @@ public:
   /// Child output bytes produced up to and including the sent event `seq`,
   /// when it is retained.
   std::optional<std::uint64_t> produced_through(std::uint64_t seq) const;
+
+  /// A read-only copy, for a watcher: appends the frames of the sent events
+  /// from `from_seq` on (from the oldest retained, if older), each once, to
+  /// `out` and their sizes to `sizes`, until `out` holds `max_bytes` or
+  /// more; moves no cursor. Returns the seq of the next event to copy.
+  std::uint64_t copy_sent(std::uint64_t from_seq, std::size_t max_bytes,
+                          std::string& out,
+                          std::vector<std::uint32_t>& sizes) const;
 
 private:
   /// A position in the packed bytes, the event index it stands for, and the

@@ -7,9 +7,9 @@
 
 namespace actorexec {
 
-/// The child output behind each of a session's latest events released
-/// without the client's ack, so that a resume from before the retained
-/// events can say how many bytes it missed.
+/// The child output behind each of a session's latest events removed from
+/// its log (released, or acknowledged), so that a resume or a watcher from
+/// before the retained events can say how many bytes it missed.
 ///
 /// A client that never acks can have lost everything written to its socket
 /// and not yet read, several megabytes of kernel buffers on both sides: tens

@@ -251,7 +251,7 @@ BOOST_AUTO_TEST_CASE(block_policy_bounds_retention_and_stops_the_child) {
     produced += n;
     // No actor holds more than its window: retention plus credit in flight
     // never exceeds the buffer bound.
-    BOOST_TEST(state().buffered_bytes + state().proc_outstanding <=
+    BOOST_TEST(state().flow->buffered_bytes() + state().flow->outstanding_credit() <=
                conf->max_buffer_bytes);
   }
   BOOST_TEST(child().reading[0] == 0u); // blocked: no read outstanding
@@ -339,12 +339,12 @@ BOOST_AUTO_TEST_CASE(block_policy_bounds_frames_of_short_lines) {
     child_writes(stream_kind::out, std::move(data));
     // The mean line length is learnt as output arrives, so the bound may be
     // passed by a few lines of one read, never by a megabyte's worth.
-    BOOST_TEST(state().events.size() <=
+    BOOST_TEST(state().flow->events().size() <=
                conf->max_buffer_frames + conf->max_buffer_frames / 10);
   }
   BOOST_TEST(child().reading[0] == 0u); // blocked
-  BOOST_TEST(state().events.size() >= conf->max_buffer_frames / 2);
-  BOOST_TEST_MESSAGE("retained " << state().events.size() << " events of "
+  BOOST_TEST(state().flow->events().size() >= conf->max_buffer_frames / 2);
+  BOOST_TEST_MESSAGE("retained " << state().flow->events().size() << " events of "
                                  << produced << " bytes");
 }
 
@@ -379,11 +379,11 @@ BOOST_AUTO_TEST_CASE(drop_oldest_keeps_the_child_running_and_reports_gaps) {
     auto n = child_floods_once(counter);
     BOOST_REQUIRE(n > 0u); // never blocks
     produced += n;
-    BOOST_TEST(state().buffered_bytes <= conf->max_buffer_bytes);
+    BOOST_TEST(state().flow->buffered_bytes() <= conf->max_buffer_bytes);
   }
   // Now the client reads everything.
   for (int i = 0;
-       i < 200 && (!state().events.caught_up() || state().events.has_unsent());
+       i < 200 && (!state().flow->events().caught_up() || state().flow->events().has_unsent());
        ++i)
     socket_writes_all();
   finish_child(0);
@@ -404,9 +404,9 @@ BOOST_AUTO_TEST_CASE(ack_releases_retention_and_status_reports_it) {
   request(
       R"({"jsonrpc":"2.0","id":1,"method":"execute","params":{"command":"x"}})");
   child_writes(stream_kind::out, "1\n2\n3\n");
-  BOOST_TEST(state().events.size() == 4u);
+  BOOST_TEST(state().flow->events().size() == 4u);
   request(R"({"jsonrpc":"2.0","method":"ack","params":{"seq":3}})");
-  BOOST_TEST(state().events.size() == 1u);
+  BOOST_TEST(state().flow->events().size() == 1u);
   request(R"({"jsonrpc":"2.0","id":9,"method":"status"})");
   auto st = log->parsed().back().at("result").as_object();
   BOOST_TEST(st.at("acked_seq").as_int64() == 3);
