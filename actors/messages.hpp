@@ -16,9 +16,11 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 
+#include "actors/mcp_sink.hpp"
 #include "actors/settings.hpp"
 #include "protocol/encode.hpp"
 #include "protocol/framer.hpp"
+#include "protocol/mcp_message.hpp"
 #include "protocol/messages.hpp"
 
 namespace actorexec {
@@ -171,8 +173,39 @@ enum class timer_kind : int {
   force_close,
   ping,
   linger,
-  drain
+  drain,
+  /// An MCP call's wait, and its progress tick.
+  wait,
+  progress
 };
+
+// -- MCP (net <-> supervisor, net <-> MCP session)
+// ----------------------------------------------
+
+/// A new MCP session: (mcp_open_atom) -> (caf::actor session, std::string
+/// id), or an error at the session limit or while draining.
+using mcp_open_atom = caf::atom_constant<caf::atom("mcp_open")>;
+/// Find an MCP session by its Mcp-Session-Id: (mcp_find_atom, std::string)
+/// -> caf::actor, or an error when there is none.
+using mcp_find_atom = caf::atom_constant<caf::atom("mcp_find")>;
+/// A client request, answered on `sink` (notifications and the response):
+/// (mcp_call_atom, protocol::mcp::message, mcp_sink_ptr).
+using mcp_call_atom = caf::atom_constant<caf::atom("mcp_call")>;
+/// A client notification or response (nothing to answer): (mcp_note_atom,
+/// protocol::mcp::message).
+using mcp_note_atom = caf::atom_constant<caf::atom("mcp_note")>;
+/// A GET: the session's own stream, or the stream an event id names
+/// (resumed from after it): (mcp_listen_atom, mcp_sink_ptr, std::string
+/// last_event_id) -> bool (false: no such stream).
+using mcp_listen_atom = caf::atom_constant<caf::atom("mcp_listen")>;
+/// DELETE: end the session and its processes: (mcp_end_atom) -> bool.
+using mcp_end_atom = caf::atom_constant<caf::atom("mcp_end")>;
+/// A sink's connection is gone; its stream keeps its events for a resume:
+/// (sink_gone_atom, mcp_sink_ptr).
+using sink_gone_atom = caf::atom_constant<caf::atom("sink_gone")>;
+/// A signal for the whole process group (interrupt, terminate, kill):
+/// (signal_atom, int signal) -> std::string status.
+using signal_atom = caf::atom_constant<caf::atom("signal")>;
 
 // -- session lifecycle
 // ---------------------------------------------------------
@@ -196,3 +229,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorexec::protocol::completion)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorexec::protocol::control_type)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorexec::protocol::stream_kind)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorexec::timer_kind)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorexec::mcp_sink_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorexec::protocol::mcp::message)

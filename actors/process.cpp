@@ -457,6 +457,17 @@ caf::behavior process_actor(process_actor_type* self, caf::actor session,
       [=](control_atom, protocol::control_type type) {
         return control(self, type);
       },
+      // MCP's interrupt, terminate and kill: one signal to the group, no
+      // ladder (cancel is `control`'s). A stopped group gets SIGCONT too,
+      // or it would not act on the signal until resumed.
+      [=](signal_atom, int sig) {
+        auto& st = self->state;
+        log::info("process_signal", {{"pid", st.pid}, {"signal", sig}});
+        st.io->signal_group(sig);
+        if (st.paused && sig != SIGKILL)
+          st.io->signal_group(SIGCONT);
+        return std::string{"signaled"};
+      },
       [=](input_atom, std::string& data, bool eof) {
         return input(self, data, eof);
       },

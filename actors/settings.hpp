@@ -81,6 +81,8 @@ struct settings {
   /// Refuse a request with a param its method does not know (-32602)
   /// instead of ignoring it with a warning.
   bool strict_params = false;
+  /// Processes one MCP session may run at once.
+  std::size_t mcp_max_processes = 16;
   /// Resource limits of every child: (RLIMIT_* resource, soft = hard).
   std::vector<std::pair<int, std::uint64_t>> rlimits;
   /// Children run as this user (the server runs as root); empty: as the

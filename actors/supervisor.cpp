@@ -8,6 +8,7 @@
 #include <caf/all.hpp>
 
 #include "actors/log.hpp"
+#include "actors/mcp_session.hpp"
 #include "actors/session.hpp"
 
 namespace actorexec {
@@ -39,6 +40,31 @@ open_session(supervisor_actor_type* self, caf::actor& conn) {
   return {session, id, token};
 }
 
+/// A new MCP session. Its id is its only credential (Mcp-Session-Id):
+/// 122 random bits, like a resume token's strength for a UUID.
+caf::result<caf::actor, std::string> open_mcp(supervisor_actor_type* self) {
+  auto& st = self->state;
+  if (st.draining || st.sessions.size() >= st.cfg->max_sessions)
+    return caf::make_error(caf::sec::runtime_error, "session limit exceeded");
+  auto id = make_uuid_v4();
+  auto session =
+      self->spawn(mcp_session_actor, id, st.spawner, st.cfg, st.stats);
+  self->monitor(session);
+  st.ids.emplace(session.address(), id);
+  st.sessions.emplace(id, session_entry{session, {}, true});
+  log::info("mcp_session_open", {{"session_id", id}});
+  return {session, id};
+}
+
+caf::result<caf::actor> find_mcp(supervisor_actor_type* self,
+                                 const std::string& id) {
+  auto& st = self->state;
+  auto i = st.sessions.find(id);
+  if (i == st.sessions.end() || !i->second.mcp)
+    return caf::make_error(caf::sec::runtime_error, "no such MCP session");
+  return i->second.session;
+}
+
 caf::result<caf::actor> find_session(supervisor_actor_type* self,
                                      const std::string& id,
                                      const std::string& token) {
@@ -49,7 +75,7 @@ caf::result<caf::actor> find_session(supervisor_actor_type* self,
   static const std::string dummy(64, '0');
   bool ok = constant_time_equal(
                 i == st.sessions.end() ? dummy : i->second.token, token) &&
-            i != st.sessions.end();
+            i != st.sessions.end() && !i->second.mcp;
   if (!ok) {
     log::info("resume_refused", {{"session_id", id}});
     return caf::make_error(caf::sec::runtime_error, "resume refused");
@@ -116,6 +142,8 @@ caf::behavior supervisor_actor(supervisor_actor_type* self,
       [=](resume_atom, const std::string& id, const std::string& token) {
         return find_session(self, id, token);
       },
+      [=](mcp_open_atom) { return open_mcp(self); },
+      [=](mcp_find_atom, const std::string& id) { return find_mcp(self, id); },
       [=](shutdown_atom, std::uint64_t grace_ms) {
         auto& st = self->state;
         st.draining = true;

@@ -23,6 +23,8 @@ struct session_entry {
   caf::actor session;
   /// The resume token; compared in constant time only.
   std::string token;
+  /// An MCP session (found by its id alone, never resumed by a token).
+  bool mcp = false;
 };
 
 /// State of the supervisor.

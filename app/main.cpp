@@ -161,6 +161,8 @@ int run(const app::config& cfg) {
     caf::anon_send_exit(ctx->supervisor, caf::exit_reason::user_shutdown);
     return 2;
   }
+  // Bound to loopback, /mcp also wants a loopback Host (DNS rebinding).
+  ctx->access.loopback_host = address.is_loopback();
   auto lst = std::make_shared<net::listener>(ioc, ctx);
   lst->open({address, cfg.port}, ec);
   if (ec) {

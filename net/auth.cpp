@@ -175,6 +175,50 @@ upgrade_access check_upgrade(const access_policy& policy,
   return result;
 }
 
+namespace {
+
+/// The host of an origin or a Host value ("http://a:1" or "a:1" -> "a").
+std::string_view host_part(std::string_view v) {
+  if (auto scheme = v.find("://"); scheme != std::string_view::npos)
+    v.remove_prefix(scheme + 3);
+  if (!v.empty() && v.front() == '[')
+    return v.substr(0, v.find(']') + 1);
+  return v.substr(0, v.find(':'));
+}
+
+bool is_loopback_host(std::string_view host) {
+  return host == "localhost" || host == "127.0.0.1" || host == "[::1]";
+}
+
+bool mcp_origin_allowed(const access_policy& policy, const http_request& req) {
+  if (req.count(http::field::origin) > 1)
+    return false;
+  auto i = req.find(http::field::origin);
+  if (i == req.end())
+    return true; // not a browser
+  if (!policy.allowed_origins.empty())
+    return std::find(policy.allowed_origins.begin(),
+                     policy.allowed_origins.end(),
+                     i->value()) != policy.allowed_origins.end();
+  auto origin = i->value();
+  bool web =
+      origin.substr(0, 7) == "http://" || origin.substr(0, 8) == "https://";
+  return web && is_loopback_host(host_part(origin));
+}
+
+} // namespace
+
+access_verdict check_mcp(const access_policy& policy, const http_request& req) {
+  if (!mcp_origin_allowed(policy, req))
+    return access_verdict::forbidden_origin;
+  if (policy.loopback_host && req.count(http::field::host) == 1 &&
+      !is_loopback_host(host_part(req[http::field::host])))
+    return access_verdict::forbidden_origin;
+  if (!policy.token.empty() && !any_matches(policy.token, plain_tokens(req)))
+    return access_verdict::unauthorized;
+  return access_verdict::allow;
+}
+
 std::string token_forms(const http_request& req) {
   std::string out;
   auto add = [&out](const char* form) {

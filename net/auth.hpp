@@ -19,6 +19,9 @@ struct access_policy {
   std::vector<std::string> allowed_origins;
   /// Serve /metrics and /health without the token.
   bool metrics_no_auth = false;
+  /// The server listens on loopback only: /mcp requests must name a
+  /// loopback host (against DNS rebinding).
+  bool loopback_host = true;
 };
 
 /// What the checks of one request decided.
@@ -61,6 +64,14 @@ bool origin_allowed(const access_policy& policy, const http_request& req);
 /// `bearer.<token>` subprotocol), of a WebSocket upgrade request.
 upgrade_access check_upgrade(const access_policy& policy,
                              const http_request& req);
+
+/// The checks of a request to /mcp (HTTP or WebSocket), against DNS
+/// rebinding and strangers: one Origin at most, which must be listed (with
+/// `--allowed-origin`) or a loopback origin (without: a web page of another
+/// site is refused even when the server has no token); a loopback Host when
+/// the server listens on loopback; then the token (Authorization: Bearer,
+/// or ?token=).
+access_verdict check_mcp(const access_policy& policy, const http_request& req);
 
 /// True when plain HTTP request `req` for `path` may be served: probes
 /// always; /metrics and /health only with the token (Authorization or

@@ -54,6 +54,19 @@ void http_session::do_read() {
   // One deadline for the whole request: a client that dribbles it
   // (slowloris) is cut off here however slowly it keeps sending.
   stream_.expires_after(milliseconds{ctx_->handshake_timeout_ms});
+  http::async_read_header(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](auto ec, auto n) { self->on_header(ec, n); });
+}
+
+void http_session::on_header(boost::system::error_code ec, std::size_t n) {
+  if (ec)
+    return on_read(ec, n);
+  // An MCP message may be as large as a WebSocket message (send_input's
+  // data); every other request has little or no body.
+  if (path_of(parser_->get().target()) == "/mcp")
+    parser_->body_limit(std::max<std::uint64_t>(ctx_->http_body_limit,
+                                                ctx_->max_message_bytes));
   http::async_read(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](auto ec, auto n) { self->on_read(ec, n); });
@@ -86,6 +99,8 @@ void http_session::on_read(boost::system::error_code ec, std::size_t) {
 
 void http_session::handle(request_type req) {
   std::string path{path_of(req.target())};
+  if (path == "/mcp")
+    return serve_mcp(std::move(req));
   if (path == "/ws/mcp" || path == "/ws") {
     if (beast::websocket::is_upgrade(req))
       return upgrade(std::move(req));
@@ -223,6 +238,16 @@ std::string http_session::remote_address() const {
   if (a.is_v6() && a.to_v6().is_v4_mapped())
     a = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a.to_v6());
   return a.to_string();
+}
+
+void http_session::answer(response_type res) {
+  exchange_.reset();
+  send(std::move(res));
+}
+
+beast::tcp_stream http_session::take_stream() {
+  exchange_.reset();
+  return std::move(stream_);
 }
 
 void http_session::send(response_type res) {

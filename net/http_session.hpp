@@ -31,15 +31,30 @@ public:
 
   void run();
 
-private:
   using request_type =
       boost::beast::http::request<boost::beast::http::string_body>;
   using response_type =
       boost::beast::http::response<boost::beast::http::string_body>;
 
+  /// For an MCP exchange, on this connection's strand: its answer (the
+  /// connection then reads the next request if kept alive), or the stream
+  /// itself and its place under the limits (an SSE stream; this session
+  /// is done then).
+  void answer(response_type res);
+  boost::beast::tcp_stream take_stream();
+  std::shared_ptr<void> take_slot() { return std::move(slot_); }
+  boost::asio::any_io_executor executor() { return stream_.get_executor(); }
+
+private:
   void do_read();
+  void on_header(boost::system::error_code ec, std::size_t);
   void on_read(boost::system::error_code ec, std::size_t);
   void handle(request_type req);
+  /// /mcp: the MCP endpoint (POST, GET, DELETE), through an mcp_exchange.
+  void serve_mcp(request_type req);
+  /// Answers an /mcp request with `status` and a JSON-RPC error body.
+  void refuse_mcp(const request_type& req, boost::beast::http::status status,
+                  int code, std::string_view text);
   void upgrade(request_type req);
   void serve(const request_type& req, std::string_view path);
   /// Answers `req` with `status` and a JSON `{"error": text}`, closing.
@@ -59,6 +74,9 @@ private:
       parser_;
   std::shared_ptr<response_type> res_;
   std::shared_ptr<void> slot_;
+  /// The MCP exchange waiting for its answer: held here until then (its
+  /// sink holds it only weakly).
+  std::shared_ptr<void> exchange_;
 };
 
 } // namespace actorexec::net

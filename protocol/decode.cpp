@@ -454,4 +454,14 @@ decode_result decode(std::string_view text) {
   }
 }
 
+std::optional<rpc_error> decode_execute(const json::object& params,
+                                        execute_params& out,
+                                        std::vector<std::string>* unknown) {
+  params_reader reader{params};
+  out = parse_execute(reader);
+  if (unknown)
+    *unknown = reader.unknown();
+  return reader.error;
+}
+
 } // namespace actorexec::protocol

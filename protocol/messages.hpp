@@ -7,6 +7,7 @@
 #include <variant>
 #include <vector>
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include "protocol/errors.hpp"
@@ -130,5 +131,12 @@ struct decode_result {
 /// Decodes and validates one text frame (spec sections 2, 4 and 8).
 /// Never throws.
 decode_result decode(std::string_view text);
+
+/// Validates `execute` params alone (the same rules and messages as in a
+/// frame), for other front ends that start processes (MCP's run_command).
+/// `unknown` receives the keys no rule read.
+std::optional<rpc_error> decode_execute(const boost::json::object& params,
+                                        execute_params& out,
+                                        std::vector<std::string>* unknown);
 
 } // namespace actorexec::protocol

@@ -1,0 +1,61 @@
+#pragma once
+
+// Internal to the MCP session actor: what its two sources share. Streams,
+// dispatch and lifecycle are in mcp_session.cpp; the tools and the process
+// they run in mcp_session_tools.cpp.
+
+#include <cstdint>
+#include <string>
+
+#include <boost/json/value.hpp>
+
+#include "actors/mcp_session.hpp"
+
+namespace actorexec::mcp_parts {
+
+using self_type = mcp_session_actor_type*;
+
+/// Appends a message to a stream (kept for a resume) and sends it to the
+/// stream's connection, if one is there.
+void emit(self_type self, std::uint64_t stream, std::string json);
+
+/// The stream's last message: its response. The stream is over.
+void respond(self_type self, std::uint64_t stream, std::string json);
+void respond_result(self_type self, std::uint64_t stream,
+                    const protocol::request_id& id, boost::json::value result);
+void respond_error(self_type self, std::uint64_t stream,
+                   const protocol::request_id& id,
+                   const protocol::rpc_error& error);
+
+/// The session is idle (no connection, no call waits): it ends after the
+/// linger time unless used again.
+void maybe_linger(self_type self);
+
+/// A `tools/call`, decoded, on `stream`.
+void call_tool(self_type self, std::uint64_t stream,
+               const protocol::request_id& id, protocol::mcp::tool_call& call);
+
+/// `notifications/cancelled` for `id`: a waiting run_command's process is
+/// cancelled; its call gets no answer.
+void on_cancelled(self_type self, const protocol::request_id& id);
+
+/// What the process actors say (identified by their address).
+void on_started(self_type self, const caf::actor_addr& from, std::int64_t pid);
+void on_failed(self_type self, const caf::actor_addr& from, std::string what);
+void on_output(self_type self, const caf::actor_addr& from,
+               output_batch& batch);
+void on_done(self_type self, const caf::actor_addr& from,
+             protocol::completion& c);
+
+/// A call's wait ran out; the progress tick.
+void on_wait_timer(self_type self, std::uint64_t gen);
+void on_progress_tick(self_type self);
+
+/// Ends every process still running (the termination ladder with
+/// `grace_ms`).
+void terminate_processes(self_type self, std::uint64_t grace_ms);
+
+/// Processes not over yet.
+std::size_t running_processes(const mcp_session_state& st);
+
+} // namespace actorexec::mcp_parts

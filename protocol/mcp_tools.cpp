@@ -1,0 +1,496 @@
+#include "protocol/mcp_tools.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "protocol/base64.hpp"
+#include "protocol/limits.hpp"
+#include "protocol/utf8.hpp"
+
+namespace actorexec::protocol::mcp {
+
+namespace json = boost::json;
+
+namespace {
+
+// -- schemas ------------------------------------------------------------------
+
+json::value schema(std::string_view text) {
+  return json::parse(json::string_view{text.data(), text.size()});
+}
+
+// The schemas are JSON as it would be written by hand (raw strings), so the
+// formatter leaves them alone.
+// clang-format off
+
+/// The output fields of run_command and read_output (both streams).
+constexpr std::string_view output_fields = R"js(
+  "stdout": {"type": "string", "description": "Output on stdout: UTF-8, or base64 when stdout_encoding says so"},
+  "stderr": {"type": "string", "description": "Output on stderr: UTF-8, or base64 when stderr_encoding says so"},
+  "stdout_encoding": {"type": "string", "enum": ["utf8", "base64"]},
+  "stderr_encoding": {"type": "string", "enum": ["utf8", "base64"]},
+  "cursor": {"type": "string", "description": "Pass to read_output to get the output after this page"},
+  "status": {"type": "string", "enum": ["running", "exited", "killed", "timed_out"]},
+  "exit_code": {"type": ["integer", "null"]},
+  "signal": {"type": ["integer", "null"]},
+  "dropped_bytes": {"type": "integer", "description": "Output lost under on_overflow drop_oldest; 0 under block"})js";
+
+constexpr std::string_view process_id_schema = R"js(
+  "process_id": {"type": "string", "description": "The process_id run_command returned"})js";
+
+json::object run_command_tool() {
+  auto input = schema(R"js({"type": "object", "additionalProperties": false,
+    "properties": {
+      "command": {"type": "string", "description": "A shell command, run by /bin/sh -c"},
+      "argv": {"type": "array", "items": {"type": "string"}, "minItems": 1, "description": "A program and its arguments, run without a shell"},
+      "cwd": {"type": "string", "description": "Working directory"},
+      "env": {"type": "object", "additionalProperties": {"type": "string"}, "description": "Variables added to the environment"},
+      "stdin": {"type": "string", "description": "Written to stdin, then EOF. Without it stdin stays open for send_input"},
+      "timeout_s": {"type": "number", "exclusiveMinimum": 0, "description": "Wall-clock limit, then the process is cancelled"},
+      "wait_s": {"type": "number", "minimum": 0, "default": 10, "description": "How long to wait for the process to end before returning; 0: at once"},
+      "max_output_bytes": {"type": "integer", "minimum": 1, "default": 65536, "description": "Most output bytes returned now; read_output pages the rest"},
+      "on_overflow": {"type": "string", "enum": ["block", "drop_oldest"], "default": "block", "description": "When unread output fills the buffer: block the process, nothing lost, or drop the oldest output"}
+    }})js");
+  auto output = schema(std::string{R"js({"type": "object", "properties": {
+      "process_id": {"type": "string"},
+      "pid": {"type": "integer"},
+      "truncated": {"type": "boolean", "description": "More output than this page: read_output from cursor"},
+      "duration_s": {"type": "number"},)js"} + std::string{output_fields} + R"js(},
+    "required": ["process_id", "pid", "status", "stdout", "stderr", "cursor", "truncated", "dropped_bytes", "duration_s"]})js");
+  return {{"name", "run_command"},
+          {"title", "Run a command"},
+          {"description",
+           "Starts a process (a shell command or an argv) and waits up to wait_s "
+           "seconds for it to end. Returns its status, exit code and the first "
+           "max_output_bytes of stdout and stderr, with a cursor: a long or "
+           "still running process is read on with read_output."},
+          {"inputSchema", std::move(input)},
+          {"outputSchema", std::move(output)},
+          {"annotations", json::object{{"readOnlyHint", false},
+                                       {"destructiveHint", true},
+                                       {"idempotentHint", false},
+                                       {"openWorldHint", true}}}};
+}
+
+json::object read_output_tool() {
+  auto input = schema(std::string{R"js({"type": "object", "additionalProperties": false,
+    "properties": {)js"} + std::string{process_id_schema} + R"js(,
+      "cursor": {"type": "string", "description": "Where to read from: a cursor of an earlier result; default: the start"},
+      "max_bytes": {"type": "integer", "minimum": 1, "default": 65536},
+      "wait_s": {"type": "number", "minimum": 0, "default": 0, "description": "Wait this long for new output or the end"},
+      "stream": {"type": "string", "enum": ["both", "stdout", "stderr"], "default": "both", "description": "Which stream to return; the cursor moves past both"}
+    }, "required": ["process_id"]})js");
+  auto output = schema(std::string{R"js({"type": "object", "properties": {
+      "eof": {"type": "boolean", "description": "No more output will come"},)js"} + std::string{output_fields} + R"js(},
+    "required": ["stdout", "stderr", "cursor", "eof", "status", "dropped_bytes"]})js");
+  return {{"name", "read_output"},
+          {"title", "Read a process's output"},
+          {"description",
+           "Returns the output of a process after a cursor, up to max_bytes, "
+           "waiting up to wait_s for more. Reading every page from the first "
+           "cursor to eof gives each byte once and in order; output before "
+           "the cursor you pass is released."},
+          {"inputSchema", std::move(input)},
+          {"outputSchema", std::move(output)},
+          {"annotations", json::object{{"readOnlyHint", true},
+                                       {"idempotentHint", true},
+                                       {"openWorldHint", false}}}};
+}
+
+json::object send_input_tool() {
+  auto input = schema(std::string{R"js({"type": "object", "additionalProperties": false,
+    "properties": {)js"} + std::string{process_id_schema} + R"js(,
+      "data": {"type": "string", "description": "Text written to the process's stdin"},
+      "eof": {"type": "boolean", "default": false, "description": "Close stdin after the data"}
+    }, "required": ["process_id"]})js");
+  auto output = schema(R"js({"type": "object", "properties": {
+      "accepted_bytes": {"type": "integer"},
+      "stdin_open": {"type": "boolean"}
+    }, "required": ["accepted_bytes", "stdin_open"]})js");
+  return {{"name", "send_input"},
+          {"title", "Write to a process's stdin"},
+          {"description",
+           "Writes data to a running process's stdin, and closes stdin when "
+           "eof is true."},
+          {"inputSchema", std::move(input)},
+          {"outputSchema", std::move(output)},
+          {"annotations", json::object{{"readOnlyHint", false},
+                                       {"destructiveHint", false},
+                                       {"idempotentHint", false},
+                                       {"openWorldHint", false}}}};
+}
+
+json::object signal_process_tool() {
+  auto input = schema(std::string{R"js({"type": "object", "additionalProperties": false,
+    "properties": {)js"} + std::string{process_id_schema} + R"js(,
+      "action": {"type": "string", "enum": ["pause", "resume", "interrupt", "terminate", "kill", "cancel"], "description": "pause/resume: SIGSTOP/SIGCONT; interrupt: SIGINT; terminate: SIGTERM; kill: SIGKILL; cancel: SIGTERM, then SIGKILL after the grace period. Always to the whole process group"}
+    }, "required": ["process_id", "action"]})js");
+  auto output = schema(R"js({"type": "object", "properties": {
+      "status": {"type": "string"},
+      "pid": {"type": "integer"}
+    }, "required": ["status", "pid"]})js");
+  return {{"name", "signal_process"},
+          {"title", "Signal a process"},
+          {"description",
+           "Pauses, resumes, interrupts or ends a process and everything it "
+           "started (its process group)."},
+          {"inputSchema", std::move(input)},
+          {"outputSchema", std::move(output)},
+          {"annotations", json::object{{"readOnlyHint", false},
+                                       {"destructiveHint", true},
+                                       {"idempotentHint", false},
+                                       {"openWorldHint", false}}}};
+}
+
+json::object list_processes_tool() {
+  auto input = schema(R"js({"type": "object", "additionalProperties": false, "properties": {}})js");
+  auto output = schema(R"js({"type": "object", "properties": {
+      "processes": {"type": "array", "items": {"type": "object", "properties": {
+        "process_id": {"type": "string"},
+        "pid": {"type": "integer"},
+        "command": {"type": "string"},
+        "status": {"type": "string", "enum": ["running", "exited", "killed", "timed_out"]},
+        "exit_code": {"type": ["integer", "null"]},
+        "started_at": {"type": "string"},
+        "stdout_bytes": {"type": "integer"},
+        "stderr_bytes": {"type": "integer"}
+      }, "required": ["process_id", "pid", "command", "status", "exit_code", "started_at", "stdout_bytes", "stderr_bytes"]}}
+    }, "required": ["processes"]})js");
+  return {{"name", "list_processes"},
+          {"title", "List processes"},
+          {"description",
+           "Lists this session's processes with their status, command, start "
+           "time and output sizes."},
+          {"inputSchema", std::move(input)},
+          {"outputSchema", std::move(output)},
+          {"annotations", json::object{{"readOnlyHint", true},
+                                       {"idempotentHint", true},
+                                       {"openWorldHint", false}}}};
+}
+
+// clang-format on
+
+// -- arguments
+// ------------------------------------------------------------------
+
+/// Reads a tool's arguments; records the first error (-32602 naming the
+/// argument) and which arguments were read.
+class arg_reader {
+public:
+  explicit arg_reader(const json::object& args) : args_(args) {}
+
+  std::optional<rpc_error> error;
+
+  void invalid(std::string what) {
+    if (!error)
+      error = make_error(error_code::invalid_params,
+                         "Invalid arguments: " + std::move(what));
+  }
+
+  const json::value* find(std::string_view key) {
+    known_.push_back(key);
+    auto v = args_.if_contains(key);
+    return v == nullptr || v->is_null() ? nullptr : v;
+  }
+
+  std::optional<std::string> string(std::string_view key) {
+    auto v = find(key);
+    if (v == nullptr)
+      return std::nullopt;
+    if (!v->is_string()) {
+      invalid("'" + std::string{key} + "' must be a string");
+      return std::nullopt;
+    }
+    return std::string{v->get_string().data(), v->get_string().size()};
+  }
+
+  std::string required_string(std::string_view key) {
+    auto s = string(key);
+    if (!s)
+      invalid("'" + std::string{key} + "' is required (a string)");
+    return s.value_or(std::string{});
+  }
+
+  std::optional<bool> boolean(std::string_view key) {
+    auto v = find(key);
+    if (v == nullptr)
+      return std::nullopt;
+    if (!v->is_bool()) {
+      invalid("'" + std::string{key} + "' must be a boolean");
+      return std::nullopt;
+    }
+    return v->get_bool();
+  }
+
+  /// A number of seconds from 0 (if `zero_ok`) up to `max`.
+  std::optional<double> seconds(std::string_view key, bool zero_ok,
+                                double max) {
+    auto v = find(key);
+    if (v == nullptr)
+      return std::nullopt;
+    boost::system::error_code ec;
+    auto d = v->to_number<double>(ec);
+    if (ec || !std::isfinite(d) || d < 0 || (d == 0 && !zero_ok) || d > max) {
+      invalid("'" + std::string{key} + "' must be a number of seconds " +
+              (zero_ok ? "from 0" : "above 0") + " to " +
+              std::to_string(static_cast<std::uint64_t>(max)));
+      return std::nullopt;
+    }
+    return d;
+  }
+
+  /// A positive integer up to `max`.
+  std::optional<std::uint64_t> count(std::string_view key, std::uint64_t max) {
+    auto v = find(key);
+    if (v == nullptr)
+      return std::nullopt;
+    std::uint64_t n = 0;
+    if (v->is_uint64())
+      n = v->get_uint64();
+    else if (v->is_int64() && v->get_int64() > 0)
+      n = static_cast<std::uint64_t>(v->get_int64());
+    if (n == 0 || n > max) {
+      invalid("'" + std::string{key} + "' must be an integer from 1 to " +
+              std::to_string(max));
+      return std::nullopt;
+    }
+    return n;
+  }
+
+  /// Refuses arguments no lookup asked for (the schemas say
+  /// additionalProperties false: a misspelt `timout_s` must not pass).
+  void no_others() {
+    for (auto& kv : args_) {
+      std::string_view key{kv.key().data(), kv.key().size()};
+      if (std::find(known_.begin(), known_.end(), key) == known_.end())
+        return invalid("unknown argument '" + std::string{key} + "'");
+    }
+  }
+
+private:
+  const json::object& args_;
+  std::vector<std::string_view> known_;
+};
+
+/// The longest wait a call may ask for: an hour (a client holds a request
+/// open meanwhile; longer waits are a loop of read_output calls).
+constexpr double max_wait_s = 3600;
+
+/// The largest page: 16 MiB.
+constexpr std::uint64_t max_page_bytes = 16 << 20;
+
+run_command_args run_command(arg_reader& r, const json::object& args,
+                             const request_limits& limits) {
+  run_command_args a;
+  // What the seed protocol's `execute` knows is checked by its own rules
+  // (command or argv, cwd, env, on_overflow), with `timeout` from
+  // `timeout_s`.
+  json::object exec;
+  for (auto key : {"command", "argv", "cwd", "env", "on_overflow"})
+    if (auto v = r.find(key))
+      exec[key] = *v;
+  if (auto t = r.seconds("timeout_s", false, max_timeout_seconds))
+    exec["timeout"] = *t;
+  exec["framing"] = "chunks";
+  exec["stdin"] = true;
+  if (auto err = decode_execute(exec, a.exec, nullptr))
+    if (!r.error)
+      r.error = std::move(err);
+  a.stdin_data = r.string("stdin");
+  a.wait_s = r.seconds("wait_s", true, max_wait_s).value_or(10.0);
+  a.max_output_bytes =
+      r.count("max_output_bytes", max_page_bytes).value_or(65536);
+  request req{std::nullopt, "execute", a.exec, {}};
+  if (!r.error)
+    if (auto err = check_limits(req, limits))
+      r.error = std::move(err);
+  if (!r.error && a.stdin_data && limits.max_input_bytes != 0 &&
+      a.stdin_data->size() > limits.max_input_bytes)
+    r.invalid("'stdin' exceeds the limit of " +
+              std::to_string(limits.max_input_bytes) + " bytes");
+  (void)args;
+  return a;
+}
+
+read_output_args read_output(arg_reader& r) {
+  read_output_args a;
+  a.process_id = r.required_string("process_id");
+  if (auto c = r.string("cursor")) {
+    a.cursor = decode_cursor(*c);
+    if (!a.cursor)
+      r.invalid("'cursor' is not a cursor this server gave out");
+  }
+  a.max_bytes = r.count("max_bytes", max_page_bytes).value_or(65536);
+  a.wait_s = r.seconds("wait_s", true, max_wait_s).value_or(0.0);
+  if (auto s = r.string("stream")) {
+    if (*s == "stdout")
+      a.stream = stream_filter::stdout_only;
+    else if (*s == "stderr")
+      a.stream = stream_filter::stderr_only;
+    else if (*s != "both")
+      r.invalid("'stream' must be \"both\", \"stdout\" or \"stderr\"");
+  }
+  return a;
+}
+
+send_input_args send_input(arg_reader& r, const request_limits& limits) {
+  send_input_args a;
+  a.process_id = r.required_string("process_id");
+  a.data = r.string("data").value_or(std::string{});
+  a.eof = r.boolean("eof").value_or(false);
+  if (limits.max_input_bytes != 0 && a.data.size() > limits.max_input_bytes)
+    r.invalid("'data' exceeds the limit of " +
+              std::to_string(limits.max_input_bytes) + " bytes");
+  return a;
+}
+
+signal_process_args signal_process(arg_reader& r) {
+  signal_process_args a;
+  a.process_id = r.required_string("process_id");
+  auto action = r.required_string("action");
+  constexpr std::pair<std::string_view, signal_action> names[] = {
+      {"pause", signal_action::pause},
+      {"resume", signal_action::resume},
+      {"interrupt", signal_action::interrupt},
+      {"terminate", signal_action::terminate},
+      {"kill", signal_action::kill},
+      {"cancel", signal_action::cancel}};
+  for (auto& [name, value] : names)
+    if (action == name)
+      return {a.process_id, value};
+  r.invalid("'action' must be pause, resume, interrupt, terminate, kill or "
+            "cancel");
+  return a;
+}
+
+} // namespace
+
+json::array tool_definitions() {
+  return {run_command_tool(), read_output_tool(), send_input_tool(),
+          signal_process_tool(), list_processes_tool()};
+}
+
+std::variant<tool_call, rpc_error>
+decode_tool_call(const json::object& params, const request_limits& limits) {
+  auto invalid = [](std::string text) {
+    return make_error(error_code::invalid_params, std::move(text));
+  };
+  auto nv = params.if_contains("name");
+  if (nv == nullptr || !nv->is_string())
+    return invalid("Invalid params: 'name' must be a string");
+  tool_call call;
+  call.name = std::string{nv->get_string().data(), nv->get_string().size()};
+  static const json::object none;
+  const json::object* args = &none;
+  if (auto av = params.if_contains("arguments"); av && !av->is_null()) {
+    if (!av->is_object())
+      return invalid("Invalid params: 'arguments' must be an object");
+    args = &av->get_object();
+  }
+  if (auto meta = params.if_contains("_meta"); meta && meta->is_object())
+    if (auto t = meta->get_object().if_contains("progressToken");
+        t && (t->is_string() || t->is_int64() || t->is_uint64()))
+      call.progress_token = *t;
+  arg_reader r{*args};
+  if (call.name == "run_command")
+    call.args = run_command(r, *args, limits);
+  else if (call.name == "read_output")
+    call.args = read_output(r);
+  else if (call.name == "send_input")
+    call.args = send_input(r, limits);
+  else if (call.name == "signal_process")
+    call.args = signal_process(r);
+  else if (call.name == "list_processes")
+    call.args = list_processes_args{};
+  else
+    return invalid("Unknown tool: " + call.name);
+  r.no_others();
+  if (r.error)
+    return *r.error;
+  return call;
+}
+
+std::string encode_cursor(std::uint64_t offset) {
+  return "o" + std::to_string(offset);
+}
+
+std::optional<std::uint64_t> decode_cursor(std::string_view cursor) {
+  if (cursor.size() < 2 || cursor.front() != 'o')
+    return std::nullopt;
+  std::uint64_t n = 0;
+  auto [end, ec] =
+      std::from_chars(cursor.data() + 1, cursor.data() + cursor.size(), n);
+  if (ec != std::errc{} || end != cursor.data() + cursor.size())
+    return std::nullopt;
+  return n;
+}
+
+stream_text render_bytes(std::string_view bytes) {
+  if (is_valid_utf8(bytes))
+    return {std::string{bytes}, false};
+  return {base64_encode(bytes), true};
+}
+
+json::object tool_result(json::object structured, std::string text,
+                         bool is_error) {
+  json::array content;
+  content.push_back(json::object{{"type", "text"}, {"text", std::move(text)}});
+  json::object out{{"content", std::move(content)},
+                   {"structuredContent", std::move(structured)}};
+  if (is_error)
+    out["isError"] = true;
+  return out;
+}
+
+json::object tool_error(std::string reason) {
+  json::array content;
+  content.push_back(
+      json::object{{"type", "text"}, {"text", std::move(reason)}});
+  return json::object{{"content", std::move(content)}, {"isError", true}};
+}
+
+std::string render_output_text(const json::object& s) {
+  std::string out;
+  auto str = [&s](const char* key) -> std::string {
+    auto v = s.if_contains(key);
+    return v && v->is_string()
+               ? std::string{v->get_string().data(), v->get_string().size()}
+               : std::string{};
+  };
+  if (auto id = s.if_contains("process_id"))
+    out += "process " + str("process_id") + " (pid " +
+           json::serialize(s.at("pid")) + "): ";
+  out += str("status");
+  if (auto code = s.if_contains("exit_code"); code && !code->is_null())
+    out += ", exit code " + json::serialize(*code);
+  if (auto sig = s.if_contains("signal"); sig && !sig->is_null())
+    out += ", signal " + json::serialize(*sig);
+  out += "\n";
+  for (auto stream : {"stdout", "stderr"}) {
+    auto text = str(stream);
+    if (text.empty())
+      continue;
+    auto enc = str((std::string{stream} + "_encoding").c_str());
+    out += std::string{stream} + (enc == "base64" ? " (base64):\n" : ":\n");
+    out += text;
+    if (text.back() != '\n')
+      out += "\n";
+  }
+  auto more = s.if_contains("truncated");
+  auto eof = s.if_contains("eof");
+  bool continued = (more && more->is_bool() && more->get_bool()) ||
+                   (eof && eof->is_bool() && !eof->get_bool()) ||
+                   str("status") == "running";
+  if (continued)
+    out += "[continued: read_output with cursor \"" + str("cursor") + "\"]\n";
+  if (auto d = s.if_contains("dropped_bytes");
+      d && d->is_number() && d->to_number<double>() > 0)
+    out += "[" + json::serialize(*d) + " bytes of output were dropped]\n";
+  return out;
+}
+
+} // namespace actorexec::protocol::mcp
