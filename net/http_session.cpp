@@ -110,9 +110,18 @@ void http_session::handle(request_type req) {
   serve(req, path);
 }
 
-void http_session::upgrade(request_type req) {
+void http_session::upgrade(request_type req, bool mcp) {
   auto& stats = *ctx_->stats;
-  auto access = check_upgrade(ctx_->access, req);
+  upgrade_access access;
+  if (mcp) {
+    // Checked by serve_mcp. A client speaking MCP asks for the `mcp`
+    // subprotocol, and RFC 6455 wants an offered one echoed.
+    auto offered = req[http::field::sec_websocket_protocol];
+    if (offered.find("mcp") != beast::string_view::npos)
+      access.subprotocol = "mcp";
+  } else {
+    access = check_upgrade(ctx_->access, req);
+  }
   if (access.verdict == access_verdict::forbidden_origin) {
     stats.count_rejection(server_stats::rejection::origin);
     log::warn("origin_refused",
@@ -150,8 +159,9 @@ void http_session::upgrade(request_type req) {
   // A WebSocket counts under --max-connections from here on.
   slot_.reset();
   std::make_shared<websocket_session>(stream_.release_socket(), ctx_)
-      ->run(std::move(req), upgrade_info{std::move(access.subprotocol),
-                                         std::move(slot), std::move(early)});
+      ->run(std::move(req),
+            upgrade_info{std::move(access.subprotocol), std::move(slot),
+                         std::move(early), mcp});
 }
 
 void http_session::serve(const request_type& req, std::string_view path) {

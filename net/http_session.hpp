@@ -55,7 +55,9 @@ private:
   /// Answers an /mcp request with `status` and a JSON-RPC error body.
   void refuse_mcp(const request_type& req, boost::beast::http::status status,
                   int code, std::string_view text);
-  void upgrade(request_type req);
+  /// Upgrades to a WebSocket: the seed protocol's, or MCP's (`mcp`, whose
+  /// checks were done by serve_mcp).
+  void upgrade(request_type req, bool mcp = false);
   void serve(const request_type& req, std::string_view path);
   /// Answers `req` with `status` and a JSON `{"error": text}`, closing.
   void refuse(const request_type& req, boost::beast::http::status status,

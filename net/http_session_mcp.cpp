@@ -75,6 +75,8 @@ void http_session::serve_mcp(request_type req) {
                               {"offered", token_forms(req)}});
     return refuse_mcp(req, http::status::unauthorized, -32011, "Unauthorized");
   }
+  if (beast::websocket::is_upgrade(req))
+    return upgrade(std::move(req), true);
   if (auto v = req["MCP-Protocol-Version"];
       !v.empty() && !mcp::supported({v.data(), v.size()}))
     return refuse_mcp(req, http::status::bad_request, -32600,

@@ -56,6 +56,9 @@ struct upgrade_info {
   /// Bytes the client sent after its upgrade request, read with it: the
   /// start of its first frames.
   std::string early_bytes;
+  /// MCP over WebSocket (`/mcp`): an MCP connection actor, not the seed
+  /// protocol's.
+  bool mcp = false;
 };
 
 } // namespace actorexec::net

@@ -15,6 +15,7 @@
 
 #include "actors/connection.hpp"
 #include "actors/log.hpp"
+#include "actors/mcp_connection.hpp"
 #include "actors/outbox.hpp"
 
 namespace actorexec::net {
@@ -103,6 +104,7 @@ websocket_session::~websocket_session() {
 void websocket_session::run(beast::http::request<beast::http::string_body> req,
                             upgrade_info info) {
   slot_ = std::move(info.slot);
+  mcp_ = info.mcp;
   // A client may send its first frames in the packet of its upgrade request:
   // the HTTP reader took them, the WebSocket reads them first.
   ws_.next_layer().prepend_input(std::move(info.early_bytes));
@@ -152,8 +154,12 @@ void websocket_session::on_accept(boost::system::error_code ec) {
     return fail(ec, "accept");
   auto out =
       std::make_shared<socket_outbox>(weak_from_this(), ws_.get_executor());
-  conn_ = ctx_->system->spawn(connection_actor, id_, std::move(out),
-                              ctx_->supervisor, ctx_->cfg, ctx_->stats);
+  if (mcp_)
+    conn_ = ctx_->system->spawn(mcp_connection_actor, id_, std::move(out),
+                                ctx_->supervisor, ctx_->cfg, ctx_->stats);
+  else
+    conn_ = ctx_->system->spawn(connection_actor, id_, std::move(out),
+                                ctx_->supervisor, ctx_->cfg, ctx_->stats);
   last_heard_ = last_progress_ = steady_clock::now();
   arm_heartbeat();
   arm_json_ping();
@@ -162,7 +168,7 @@ void websocket_session::on_accept(boost::system::error_code ec) {
 
 void websocket_session::arm_json_ping() {
   auto ms = ctx_->cfg->json_ping_interval_ms;
-  if (ms == 0)
+  if (ms == 0 || mcp_) // MCP has its own `ping`
     return;
   json_ping_.expires_after(milliseconds{ms});
   json_ping_.async_wait([weak = weak_from_this()](auto ec) {

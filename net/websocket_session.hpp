@@ -128,6 +128,8 @@ private:
   /// the socket: one in the connection actor kept the actor alive until it
   /// fired, up to 30 s after the connection had ended.
   boost::asio::steady_timer json_ping_;
+  /// Speaks MCP (`/mcp`), not the seed protocol.
+  bool mcp_ = false;
 };
 
 } // namespace actorexec::net
