@@ -63,7 +63,8 @@ const char* status_of(const mcp_process& p) {
   auto& c = *p.completion;
   if (c.status == "timed_out")
     return "timed_out";
-  return c.signal ? "killed" : "exited";
+  // No exit code and no signal: the server's supervision ended it.
+  return c.signal || !c.exit_code ? "killed" : "exited";
 }
 
 json::value exit_code_of(const mcp_process& p) {
@@ -462,8 +463,12 @@ void on_started(self_type self, const caf::actor_addr& from, std::int64_t pid) {
   p->state = mcp_process::phase::running;
   p->started_at = iso_now();
   if (p->stdin_data) {
-    // Written once it runs, then EOF; the answer needs no waiting for.
-    self->send(p->actor, input_atom::value, std::move(*p->stdin_data), true);
+    // Written once it runs, then EOF. A request, whose answer nobody waits
+    // for: a plain message would get its answer back as a message nobody
+    // handles, and the error for that would end the process actor.
+    self->request(p->actor, caf::infinite, input_atom::value,
+                  std::move(*p->stdin_data), true)
+        .then([](const input_result&) {}, [](caf::error&) {});
     p->stdin_data.reset();
     p->stdin_open = false;
   }

@@ -158,6 +158,9 @@ const std::vector<option>& options() {
        }},
       {"max-sessions", "ACTOREXEC_MAX_SESSIONS", "MAX_SESSIONS", "100",
        "most sessions alive at once", uint_setting(&settings::max_sessions)},
+      {"mcp-max-processes", "ACTOREXEC_MCP_MAX_PROCESSES", nullptr, "16",
+       "processes one MCP session may run at once",
+       uint_setting(&settings::mcp_max_processes)},
       {"allowed-commands", "ACTOREXEC_ALLOWED_COMMANDS", "ALLOWED_COMMANDS",
        "(any)", "comma list of commands that may run",
        [](config& c, const std::string& s) {

@@ -461,9 +461,12 @@ std::string render_output_text(const json::object& s) {
                ? std::string{v->get_string().data(), v->get_string().size()}
                : std::string{};
   };
-  if (auto id = s.if_contains("process_id"))
-    out += "process " + str("process_id") + " (pid " +
-           json::serialize(s.at("pid")) + "): ";
+  if (s.contains("process_id")) {
+    out += "process " + str("process_id");
+    if (auto pid = s.if_contains("pid"))
+      out += " (pid " + json::serialize(*pid) + ")";
+    out += ": ";
+  }
   out += str("status");
   if (auto code = s.if_contains("exit_code"); code && !code->is_null())
     out += ", exit code " + json::serialize(*code);
