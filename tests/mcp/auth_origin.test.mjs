@@ -50,13 +50,6 @@ describe('bearer token (--auth-token-file)', () => {
     assert.match(String(r.headers['www-authenticate'] ?? ''), /^Bearer\b/i);
   });
 
-  it('the token as a query parameter is not accepted over HTTP POST', async () => {
-    const r = await httpRequest(server, {
-      path: `/mcp?token=${token}`, headers: { Accept: ACCEPT_BOTH }, body: initializeRequest(),
-    });
-    assert.equal(r.status, 401, r.body);
-  });
-
   it('Authorization: Bearer T works (SDK client over HTTP)', async () => {
     conn = await connectHttp(server, { headers: { Authorization: `Bearer ${token}` } });
     await conn.client.listTools();

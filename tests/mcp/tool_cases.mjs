@@ -11,7 +11,7 @@ import { EmptyResultSchema, ErrorCode, McpError } from '@modelcontextprotocol/sd
 
 import {
   TOOL_NAMES, callTool, callToolError, connect, disconnect, firstDifference,
-  killPid, pidAlive, readToEof, startServer, tickerCommand, tickerOutput,
+  killPid, pidAlive, procStat, readToEof, startServer, tickerCommand, tickerOutput,
   tmpPath, waitPidsGone, waitUntil, withTimeout, REQUEST_TIMEOUT,
 } from './harness.mjs';
 
@@ -169,7 +169,9 @@ export function defineToolTests(kind) {
     it('read_output pages a 200,000-line output to eof: byte-exact, each byte once, in order', async () => {
       const c = await client();
       const expected = Array.from({ length: 200_000 }, (_, i) => `${i + 1}\n`).join('');
-      const r = await callTool(c, 'run_command', { command: 'seq 1 200000' });
+      // wait_s 1: the child soon blocks on its unread output (on_overflow
+      // block); waiting the default 10 s would only make the test slower.
+      const r = await callTool(c, 'run_command', { command: 'seq 1 200000', wait_s: 1 });
       leftPids.push(r.pid);
       assert.equal(r.stderr, '');
       const first = r.stdout;
@@ -191,7 +193,12 @@ export function defineToolTests(kind) {
 
     it('read_output without a cursor reads from the start', async () => {
       const c = await client();
-      const r = await callTool(c, 'run_command', { command: 'echo one; echo two >&2; echo three' });
+      // Nothing is printed before the input comes, so run_command's own
+      // page is empty and every byte is still there to read.
+      const r = await callTool(c, 'run_command', { command: 'cat; echo two >&2; echo three', wait_s: 0 });
+      leftPids.push(r.pid);
+      assert.equal(r.stdout + r.stderr, '', 'no output before the input');
+      await callTool(c, 'send_input', { process_id: r.process_id, data: 'one\n', eof: true });
       const all = await readToEof(c, r.process_id, undefined);
       assert.equal(all.stdout, 'one\nthree\n');
       assert.equal(all.stderr, 'two\n');
@@ -199,10 +206,11 @@ export function defineToolTests(kind) {
 
     it('on_overflow drop_oldest: the oldest output is dropped and counted', async () => {
       const c = await client();
-      const expected = Array.from({ length: 200_000 }, (_, i) => `${i + 1}\n`).join('');
+      // 6.9 MB: more than any retention limit of the server keeps.
+      const expected = Array.from({ length: 1_000_000 }, (_, i) => `${i + 1}\n`).join('');
       const r = await callTool(c, 'run_command', {
-        command: 'seq 1 200000', max_output_bytes: 65536, on_overflow: 'drop_oldest', wait_s: 30,
-      }, { timeout: 45_000 });
+        command: 'seq 1 1000000', max_output_bytes: 65536, on_overflow: 'drop_oldest', wait_s: 60,
+      }, { timeout: 75_000 });
       leftPids.push(r.pid);
       // Not blocked on a reader: it ends without one.
       assert.equal(r.status, 'exited', 'seq ends without anybody reading its output');
@@ -274,7 +282,7 @@ export function defineToolTests(kind) {
       const r = await callTool(c, 'run_command', { command: 'sleep 100', wait_s: 0 });
       leftPids.push(r.pid);
       await callTool(c, 'signal_process', { process_id: r.process_id, action: 'pause' });
-      assert.ok(await waitUntil(() => ['T', 't'].includes(procStateOf(r.pid)), 10_000), 'stopped after pause');
+      assert.ok(await waitUntil(() => ['T', 't'].includes(procStateOf(r.pid)), 10_000), `stopped after pause: ${JSON.stringify(procStat(r.pid))}`);
       await callTool(c, 'signal_process', { process_id: r.process_id, action: 'resume' });
       assert.ok(await waitUntil(() => ['S', 'R'].includes(procStateOf(r.pid)), 10_000), 'running after resume');
       await callTool(c, 'signal_process', { process_id: r.process_id, action: 'kill' });
