@@ -53,7 +53,7 @@ describe('MCP conformance suite (server scenarios)', () => {
     assert.deepEqual(problems, [], 'the server ran and stopped cleanly');
   });
 
-  it('conformance server --suite all: every failure is in the baseline, every baseline entry fails', async () => {
+  it('conformance server --suite all: every failure is in the baseline, every baseline entry fails', { timeout: RUN_TIMEOUT + 30_000 }, async () => {
     // ctest keeps the per-scenario checks.json in the build tree.
     const out = process.env.MCP_CONFORMANCE_RESULTS || tmpPath('conformance-results');
     const { code, output } = await runCli([

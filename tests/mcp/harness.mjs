@@ -226,8 +226,10 @@ export class Server {
   /** Spawns the server and waits for its "listening" line. */
   async start(ms = START_TIMEOUT) {
     const [bin, ...argv] = this.command();
+    // Not detached: a runner killed from outside (ctest's timeout kills the
+    // process group) takes its servers along instead of orphaning them.
     this.proc = spawn(bin, argv, {
-      env: this.environment(), stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+      env: this.environment(), stdio: ['ignore', 'pipe', 'pipe'],
     });
     liveServers.add(this);
     this._exited = new Promise((resolve) => {
