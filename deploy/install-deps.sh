@@ -21,9 +21,14 @@ build_pkgs=(
 test_pkgs=(python3 python3-websockets procps websocketd prometheus python3-yaml gnuplot-nox
   podman buildah runc uidmap mmdebstrap debian-archive-keyring)
 
+# npm installs the MCP tests' pinned packages (tests/mcp/install.sh: the MCP
+# SDK, the conformance suite and the Node 22 they run on). Debian's npm, only
+# when no npm is there: a machine whose Node came from elsewhere has its own
+# npm, which Debian's package would conflict with.
 want=("${build_pkgs[@]}")
 if [[ "${1:-}" != "--build-only" ]]; then
   want+=("${test_pkgs[@]}")
+  command -v npm >/dev/null 2>&1 || want+=(npm)
 fi
 
 missing=()

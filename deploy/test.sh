@@ -16,6 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 src_dir=$PWD
 ./deploy/install-deps.sh
+# The MCP tests' npm packages (npm ci, skipped when already installed).
+./tests/mcp/install.sh
 build_dir=${ACTOREXEC_BUILD_DIR:-build}
 # Every option is set here: CMake keeps cached options, and a tree
 # configured earlier without the tests (by hand, or an older run.sh) would
