@@ -127,7 +127,7 @@ void answer_run(self_type self, mcp_wait& w) {
                    {"signal", signal_of(*p)}};
   put_page(out, page, mcp::stream_filter::both);
   out["truncated"] = page.next < p->output.end();
-  out["dropped_bytes"] = p->output.dropped();
+  out["dropped_bytes"] = page.dropped;
   out["duration_s"] =
       p->completion
           ? p->completion->execution_time

@@ -37,7 +37,7 @@ constexpr std::string_view output_fields = R"js(
   "status": {"type": "string", "enum": ["running", "exited", "killed", "timed_out"]},
   "exit_code": {"type": ["integer", "null"]},
   "signal": {"type": ["integer", "null"]},
-  "dropped_bytes": {"type": "integer", "description": "Output lost under on_overflow drop_oldest; 0 under block"})js";
+  "dropped_bytes": {"type": "integer", "description": "Output lost under on_overflow drop_oldest between the cursor read from and this page's bytes; 0 under block"})js";
 
 constexpr std::string_view process_id_schema = R"js(
   "process_id": {"type": "string", "description": "The process_id run_command returned"})js";

@@ -521,6 +521,9 @@ export async function readToEof(client, processId, cursor, opts = {}) {
   const err = [];
   let pages = 0;
   let last = null;
+  // Each page says how many bytes were dropped between the cursor it was
+  // asked for and its own bytes: their sum is every byte lost.
+  let dropped = 0;
   for (;;) {
     if (pages >= maxPages) throw new Error(`read_output: no eof after ${pages} pages`);
     if (Date.now() > deadline) throw new Error(`read_output: no eof within ${ms} ms (${pages} pages)`);
@@ -531,10 +534,11 @@ export async function readToEof(client, processId, cursor, opts = {}) {
     pages++;
     out.push(last.stdout ?? '');
     err.push(last.stderr ?? '');
+    dropped += last.dropped_bytes ?? 0;
     cursor = last.cursor;
     if (last.eof === true) break;
   }
-  return { stdout: out.join(''), stderr: err.join(''), pages, last, cursor };
+  return { stdout: out.join(''), stderr: err.join(''), pages, last, cursor, dropped };
 }
 
 /** `a` and `b` compared without printing megabytes: where they first differ. */
