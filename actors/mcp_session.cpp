@@ -159,6 +159,13 @@ void on_call(self_type self, mcp::message& msg, mcp_sink_ptr sink) {
   touch(self);
   auto stream = open_stream(self, std::move(sink));
   auto& m = msg.method;
+  if (auto retry_ms = st.bucket.take(self->clock().now())) {
+    auto err = protocol::make_error(error_code::rate_limited,
+                                    "Rate limit exceeded: retry after " +
+                                        std::to_string(retry_ms) + " ms");
+    err.data = json::object{{"retry_after_ms", retry_ms}};
+    return respond_error(self, stream, msg.id, err);
+  }
   log::debug("mcp_request", {{"session_id", st.id}, {"method", m}});
   if (m == "initialize") {
     std::string requested;
@@ -311,6 +318,8 @@ caf::behavior mcp_session_actor(mcp_session_actor_type* self, std::string id,
   st.spawner = std::move(spawner);
   st.cfg = std::move(cfg);
   st.stats = std::move(stats);
+  st.bucket = token_bucket{st.cfg->rate_limit_rps, st.cfg->rate_limit_burst,
+                           self->clock().now()};
   ++st.stats->active_sessions;
   ++st.stats->sessions_total;
   self->attach_functor([stats = st.stats] { --stats->active_sessions; });

@@ -19,6 +19,7 @@
 #include "actors/messages.hpp"
 #include "actors/server_stats.hpp"
 #include "actors/settings.hpp"
+#include "actors/token_bucket.hpp"
 #include "protocol/mcp_tools.hpp"
 
 namespace actorexec {
@@ -103,6 +104,9 @@ struct mcp_session_state {
   /// Guards the linger timer.
   std::uint64_t linger_gen = 0;
   bool draining = false;
+  /// The session's request rate limit (HTTP requests of one session come
+  /// over any number of connections, so it is the session's, not theirs).
+  token_bucket bucket;
 
   static inline const char* name = "mcp_session";
 };

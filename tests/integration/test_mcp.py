@@ -211,6 +211,19 @@ class SessionTest(ServerTestCase):
                          200)
 
 
+class RateLimitTest(ServerTestCase):
+    server_args = ["--rate-limit-rps", "1", "--rate-limit-burst", "3"]
+
+    async def test_requests_beyond_the_session_rate_get_32029(self):
+        c = Mcp(self.server.port)
+        c.initialize()  # one token
+        self.assertEqual(c.request("ping")["result"], {})
+        self.assertEqual(c.request("ping")["result"], {})
+        err = c.request("ping")["error"]
+        self.assertEqual(err["code"], -32029)
+        self.assertGreater(err["data"]["retry_after_ms"], 0)
+
+
 class TokenTest(ServerTestCase):
     start_server_in_setup = False
 
