@@ -17,22 +17,19 @@ using protocol::error_code;
 
 namespace {
 
-/// Close code sent with a session-limit refusal (policy violation).
-constexpr std::uint16_t close_policy = 1008;
-
 double unix_now() {
   return duration_cast<duration<double>>(system_clock::now().time_since_epoch())
       .count();
 }
 
-void send_frames(connection_actor_type* self, frame_list frames,
-                 bool credited) {
+void send_frames(connection_actor_type* self, frame_batch frames) {
   auto& st = self->state;
   if (st.closing || frames.sizes.empty())
     return;
   std::uint64_t bytes = 0;
   for (auto size : frames.sizes)
     bytes += size;
+  auto credited = frames.credited;
   if (!st.in_flight.empty() && st.in_flight.back().second == credited)
     st.in_flight.back().first += bytes;
   else
@@ -43,7 +40,7 @@ void send_frames(connection_actor_type* self, frame_list frames,
 }
 
 void send_text(connection_actor_type* self, std::string text) {
-  send_frames(self, frame_list::of(std::move(text)), false);
+  send_frames(self, frame_batch::of(std::move(text)));
 }
 
 void handle_frame(connection_actor_type* self, std::string& text);
@@ -362,23 +359,20 @@ caf::behavior connection_actor(connection_actor_type* self, std::uint64_t id,
                                                   error_code::session_limit,
                                                   "Session limit exceeded")));
             st.closing = true;
-            st.out->close(close_policy, "session limit exceeded");
+            st.out->close(close_reason::session_limit,
+                          "session limit exceeded");
           });
   return {
       [=](frame_in_atom, std::string& text) { on_frame_in(self, text); },
       [=](written_atom, std::uint64_t bytes) { on_written(self, bytes); },
       [=](frames_atom, frame_batch& batch) {
         if (from(self, self->state.session))
-          send_frames(self,
-                      frame_list{std::make_shared<const std::string>(
-                                     std::move(batch.text)),
-                                 std::move(batch.sizes)},
-                      batch.credited);
+          send_frames(self, std::move(batch));
       },
-      [=](close_atom, std::uint16_t code, std::string& reason) {
+      [=](close_atom, close_reason why, std::string& detail) {
         auto& st = self->state;
         st.closing = true;
-        st.out->close(code, std::move(reason));
+        st.out->close(why, std::move(detail));
       },
       [=](peer_gone_atom, bool clean, std::uint16_t code) {
         auto& st = self->state;

@@ -44,6 +44,16 @@ std::string now_string() {
 
 } // namespace
 
+std::string utc_seconds() {
+  auto t =
+      std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
 bool set_level(std::string_view name) {
   std::string lower;
   for (auto c : name)

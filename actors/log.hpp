@@ -27,6 +27,10 @@ void write(level lvl, std::string_view event, boost::json::object fields = {});
 /// stopped), which an operator needs even with --log-level warn.
 void lifecycle(std::string_view event, boost::json::object fields = {});
 
+/// Now as RFC 3339 UTC to the second, e.g. 2026-12-01T10:00:00Z: the
+/// `started_at` of status replies (log lines carry milliseconds).
+std::string utc_seconds();
+
 inline void debug(std::string_view ev, boost::json::object f = {}) {
   if (enabled(level::debug))
     write(level::debug, ev, std::move(f));

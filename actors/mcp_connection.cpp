@@ -19,20 +19,16 @@ public:
   explicit frame_sink(caf::actor conn) : conn_(std::move(conn)) {}
   void event(std::string, std::string json) override {
     if (!json.empty())
-      caf::anon_send(conn_, frames_atom::value, frame_batch_of(json));
+      caf::anon_send(conn_, frames_atom::value,
+                     frame_batch::of(std::move(json)));
   }
   void done() override {}
   void bound(caf::actor, std::string) override {}
   void refuse(int, std::string json) override {
-    caf::anon_send(conn_, frames_atom::value, frame_batch_of(json));
+    caf::anon_send(conn_, frames_atom::value, frame_batch::of(std::move(json)));
   }
 
 private:
-  static frame_batch frame_batch_of(const std::string& json) {
-    frame_batch b;
-    b.add(json);
-    return b;
-  }
   caf::actor conn_;
 };
 
@@ -41,7 +37,7 @@ void send_frame(mcp_connection_actor_type* self, std::string json) {
   if (st.closing)
     return;
   st.in_flight += json.size();
-  st.out->send(frame_list::of(std::move(json)));
+  st.out->send(frame_batch::of(std::move(json)));
 }
 
 void send_error(mcp_connection_actor_type* self, const protocol::request_id& id,
@@ -157,9 +153,9 @@ caf::behavior mcp_connection_actor(mcp_connection_actor_type* self,
         st.in_flight -= std::min(st.in_flight, bytes);
         drain(self);
       },
-      [=](close_atom, std::uint16_t code, std::string& reason) {
+      [=](close_atom, close_reason why, std::string& detail) {
         self->state.closing = true;
-        self->state.out->close(code, std::move(reason));
+        self->state.out->close(why, std::move(detail));
       },
       [=](peer_gone_atom, bool, std::uint16_t) {
         auto& st = self->state;

@@ -302,7 +302,7 @@ void on_down(self_type self, caf::down_msg& msg) {
     return;
   // Ended without `done`: its group was killed on the way out.
   protocol::completion c;
-  c.status = "failed";
+  c.status = protocol::end_status::failed;
   c.error = "process supervision failed";
   on_done(self, msg.source, c);
 }

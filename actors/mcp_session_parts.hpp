@@ -1,8 +1,9 @@
 #pragma once
 
-// Internal to the MCP session actor: what its two sources share. Streams,
-// dispatch and lifecycle are in mcp_session.cpp; the tools and the process
-// they run in mcp_session_tools.cpp.
+// Internal to the MCP session actor: what its sources share. Streams,
+// dispatch and lifecycle are in mcp_session.cpp; the tools in
+// mcp_session_tools.cpp; what a process says, and the calls that wait on
+// it, in mcp_session_waits.cpp.
 
 #include <cstdint>
 #include <string>
@@ -57,5 +58,31 @@ void terminate_processes(self_type self, std::uint64_t grace_ms);
 
 /// Processes not over yet.
 std::size_t running_processes(const mcp_session_state& st);
+
+// -- between the tools and the waits ------------------------------------------
+
+/// The process named `id` by the client, or the one behind an actor.
+mcp_process* find(mcp_session_state& st, const std::string& id);
+mcp_process* find(mcp_session_state& st, const caf::actor_addr& addr);
+
+/// Answers a call with a tool error (`isError`), logged.
+void tool_error(self_type self, std::uint64_t stream,
+                const protocol::request_id& id, std::string reason);
+
+/// A process as results show it: `status` (`running`, `exited`, `killed`,
+/// `timed_out`), `exit_code` and `signal` (null when none).
+const char* status_of(const mcp_process& p);
+boost::json::value exit_code_of(const mcp_process& p);
+boost::json::value signal_of(const mcp_process& p);
+
+/// Grants the process what its output buffer can take now.
+void grant_credit(self_type self, mcp_process& p);
+
+/// Answers a `read_output` call now, with what there is.
+void answer_read(self_type self, mcp_wait& w);
+
+/// Waits `seconds` on `stream` (the timer answers it then), with progress
+/// notifications if the call asked for them.
+void add_wait(self_type self, mcp_wait w, double seconds);
 
 } // namespace actorexec::mcp_parts

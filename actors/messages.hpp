@@ -25,27 +25,22 @@
 
 namespace actorexec {
 
-/// Encoded, immutable server frames back to back in one buffer, and each
-/// one's size: one allocation per batch of frames, not two per frame. The
-/// buffer is shared by the connection and the socket's write queue.
-struct frame_list {
-  std::shared_ptr<const std::string> text;
-  std::vector<std::uint32_t> sizes;
-
-  /// One frame.
-  static frame_list of(std::string frame) {
-    auto size = static_cast<std::uint32_t>(frame.size());
-    return {std::make_shared<const std::string>(std::move(frame)), {size}};
-  }
-};
-
-/// Frames for the socket, in order, as a session builds them. `credited`
-/// frames are session events that count against the session's connection
-/// window; the connection returns their bytes to the session once written.
+/// Encoded server frames for one socket, back to back in one buffer, and
+/// each one's size: one allocation per batch of frames, not two per frame.
+/// The one shape frames travel in, from the session that builds them to the
+/// socket's write queue. `credited` frames are session events that count
+/// against the session's connection window; the connection returns their
+/// bytes to the session once written.
 struct frame_batch {
   std::string text;
   std::vector<std::uint32_t> sizes;
   bool credited = false;
+
+  /// One frame, not credited.
+  static frame_batch of(std::string frame) {
+    auto size = static_cast<std::uint32_t>(frame.size());
+    return {std::move(frame), {size}, false};
+  }
 
   void add(std::string_view frame) {
     text += frame;
@@ -90,6 +85,8 @@ struct input_result {
 /// A text frame from the client: (frame_in_atom, std::string).
 using frame_in_atom = caf::atom_constant<caf::atom("frame_in")>;
 /// The socket is gone: (peer_gone_atom, bool clean_close, uint16_t code).
+/// `code` is the transport's own (a WebSocket close code), for the log only:
+/// nothing decides on it.
 using peer_gone_atom = caf::atom_constant<caf::atom("peer_gone")>;
 /// Bytes the socket wrote: (written_atom, uint64_t bytes).
 using written_atom = caf::atom_constant<caf::atom("written")>;
@@ -120,8 +117,22 @@ using attach_atom = caf::atom_constant<caf::atom("attach")>;
 using request_atom = caf::atom_constant<caf::atom("request")>;
 /// Frames for the client: (frames_atom, frame_batch).
 using frames_atom = caf::atom_constant<caf::atom("frames")>;
-/// Close the socket: (close_atom, uint16_t code, std::string reason).
+/// End the client's transport after what is queued: (close_atom,
+/// close_reason, std::string detail). Sessions say why; each transport maps
+/// the reason to its own signal (see `close_reason`).
 using close_atom = caf::atom_constant<caf::atom("close")>;
+
+/// Why the server ends a client's transport. Transport-neutral: the
+/// WebSocket maps each to a close code (net/websocket_session.cpp), and an
+/// HTTP transport to its own ending.
+enum class close_reason : int {
+  /// The server drains for shutdown (WebSocket 1001, going away).
+  shutdown,
+  /// A resume on another connection took the session over (4001).
+  taken_over,
+  /// Refused: the server's session limit is reached (1008).
+  session_limit,
+};
 
 // -- session <-> process
 // -------------------------------------------------------
@@ -134,8 +145,8 @@ using failed_atom = caf::atom_constant<caf::atom("failed")>;
 using output_atom = caf::atom_constant<caf::atom("output")>;
 /// Bytes the process may read: (credit_atom, uint64_t bytes).
 using credit_atom = caf::atom_constant<caf::atom("credit")>;
-/// PAUSE/RESUME/CANCEL: (control_atom, protocol::control_type) -> std::string
-/// status ("paused", "resumed", "canceled").
+/// PAUSE/RESUME/CANCEL: (control_atom, protocol::control_type) ->
+/// protocol::control_status.
 using control_atom = caf::atom_constant<caf::atom("control")>;
 /// Bytes for stdin: (input_atom, std::string data, bool eof) -> input_result.
 using input_atom = caf::atom_constant<caf::atom("input")>;
@@ -204,7 +215,7 @@ using mcp_end_atom = caf::atom_constant<caf::atom("mcp_end")>;
 /// (sink_gone_atom, mcp_sink_ptr).
 using sink_gone_atom = caf::atom_constant<caf::atom("sink_gone")>;
 /// A signal for the whole process group (interrupt, terminate, kill):
-/// (signal_atom, int signal) -> std::string status.
+/// (signal_atom, int signal) -> (), once the signal went to the group.
 using signal_atom = caf::atom_constant<caf::atom("signal")>;
 
 // -- session lifecycle
@@ -227,7 +238,9 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorexec::input_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorexec::protocol::request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorexec::protocol::completion)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorexec::protocol::control_type)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorexec::protocol::control_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorexec::protocol::stream_kind)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorexec::timer_kind)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorexec::close_reason)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorexec::mcp_sink_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(actorexec::protocol::mcp::message)

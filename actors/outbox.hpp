@@ -19,10 +19,11 @@ public:
 
   /// Queues frames for writing, in order. The socket reports written bytes
   /// back to the connection actor with (written_atom, bytes).
-  virtual void send(frame_list frames) = 0;
+  virtual void send(frame_batch frames) = 0;
 
-  /// Sends a Close frame with `code` after the queued frames, then ends.
-  virtual void close(std::uint16_t code, std::string reason) = 0;
+  /// Ends the transport for `why` after the queued frames (a WebSocket
+  /// sends its Close frame, with `detail` as the reason text).
+  virtual void close(close_reason why, std::string detail) = 0;
 
   /// The actor is done with inbound frames worth `charge` (see
   /// `inbound_charge`): the socket may read that much more.

@@ -69,24 +69,15 @@ protocol::completion make_completion(process_actor_type* self) {
     c.signal = WTERMSIG(st.wait_status);
     c.exit_code = -static_cast<std::int64_t>(*c.signal);
   }
-  if (!st.end_status.empty())
-    c.status = st.end_status;
+  if (st.end_status)
+    c.status = *st.end_status;
   else
-    c.status = c.exit_code && *c.exit_code == 0 ? "completed" : "failed";
+    c.status = c.exit_code && *c.exit_code == 0
+                   ? protocol::end_status::completed
+                   : protocol::end_status::failed;
   auto elapsed = self->clock().now() - st.started_at;
   c.execution_time = duration_cast<duration<double>>(elapsed).count();
   return c;
-}
-
-/// Counts a process end by its status. Here, not in the session: a process
-/// the server ends with its session (a clean close, linger expiry, a
-/// drain) reports to a session that is gone, and must still count.
-void count_end(server_stats& stats, const std::string& status) {
-  using kind = server_stats::completion;
-  stats.count_completion(status == "completed"   ? kind::completed
-                         : status == "canceled"  ? kind::canceled
-                         : status == "timed_out" ? kind::timed_out
-                                                 : kind::failed);
 }
 
 /// Reports `done` once both pipes are closed and the child exited, and lets
@@ -100,12 +91,15 @@ void maybe_done(process_actor_type* self) {
     --st.stats->paused_processes;
   }
   auto c = make_completion(self);
-  count_end(*st.stats, c.status);
+  // Counted here, not in the session: a process the server ends with its
+  // session (a clean close, linger expiry, a drain) reports to a session
+  // that is gone, and must still count.
+  st.stats->count_completion(c.status);
   *st.done = true;
   log::info(
       "process_exit",
       {{"pid", st.pid},
-       {"status", c.status},
+       {"status", protocol::to_string(c.status)},
        {"exit_code", c.exit_code ? boost::json::value(*c.exit_code) : nullptr},
        {"stdout_bytes", st.bytes[0]},
        {"stderr_bytes", st.bytes[1]}});
@@ -116,16 +110,16 @@ void maybe_done(process_actor_type* self) {
 }
 
 /// SIGTERM to the group now, SIGKILL after `grace`.
-void start_termination(process_actor_type* self, std::string why,
+void start_termination(process_actor_type* self, protocol::end_status why,
                        caf::timespan grace) {
   auto& st = self->state;
   if (st.terminating)
     return;
   st.terminating = true;
-  st.end_status = std::move(why);
-  log::info(
-      "process_signal",
-      {{"pid", st.pid}, {"signal", "SIGTERM"}, {"reason", st.end_status}});
+  st.end_status = why;
+  log::info("process_signal", {{"pid", st.pid},
+                               {"signal", "SIGTERM"},
+                               {"reason", protocol::to_string(why)}});
   st.io->signal_group(SIGTERM);
   if (st.paused) {
     // A stopped process cannot act on SIGTERM until it runs again.
@@ -175,7 +169,8 @@ void on_timer(process_actor_type* self, timer_kind kind, std::uint64_t gen) {
   if (gen != st.timer_gen || st.paused || st.terminating)
     return;
   if (kind == timer_kind::wall) {
-    start_termination(self, "timed_out", milliseconds{st.cfg->cancel_grace_ms});
+    start_termination(self, protocol::end_status::timed_out,
+                      milliseconds{st.cfg->cancel_grace_ms});
   } else if (kind == timer_kind::idle) {
     if (blocked_by_backpressure(st)) {
       // We are the ones not reading: the child may be writing all along.
@@ -184,7 +179,7 @@ void on_timer(process_actor_type* self, timer_kind kind, std::uint64_t gen) {
     } else if (now < st.idle_deadline) // output came since: wait
       arm(self, timer_kind::idle, st.idle_deadline - now);
     else
-      start_termination(self, "timed_out",
+      start_termination(self, protocol::end_status::timed_out,
                         milliseconds{st.cfg->cancel_grace_ms});
   }
 }
@@ -262,7 +257,8 @@ void on_read(process_actor_type* self, stream_kind stream, std::string& data,
   maybe_done(self);
 }
 
-std::string control(process_actor_type* self, protocol::control_type type) {
+protocol::control_status control(process_actor_type* self,
+                                 protocol::control_type type) {
   auto& st = self->state;
   switch (type) {
   case protocol::control_type::pause:
@@ -273,7 +269,7 @@ std::string control(process_actor_type* self, protocol::control_type type) {
       pause_clocks(self);
       log::info("process_signal", {{"pid", st.pid}, {"signal", "SIGSTOP"}});
     }
-    return "paused";
+    return protocol::control_status::paused;
   case protocol::control_type::resume:
     if (st.paused) {
       st.io->signal_group(SIGCONT);
@@ -282,10 +278,11 @@ std::string control(process_actor_type* self, protocol::control_type type) {
       resume_clocks(self);
       log::info("process_signal", {{"pid", st.pid}, {"signal", "SIGCONT"}});
     }
-    return "resumed";
+    return protocol::control_status::resumed;
   default:
-    start_termination(self, "canceled", milliseconds{st.cfg->cancel_grace_ms});
-    return "canceled";
+    start_termination(self, protocol::end_status::canceled,
+                      milliseconds{st.cfg->cancel_grace_ms});
+    return protocol::control_status::canceled;
   }
 }
 
@@ -434,7 +431,7 @@ caf::behavior process_actor(process_actor_type* self, caf::actor session,
     // Ended without `done` (the actor failed): the session reports it as
     // failed, and it counts as such.
     if (!*done)
-      stats->count_completion(server_stats::completion::failed);
+      stats->count_completion(protocol::end_status::failed);
   });
   return {
       [=](credit_atom, std::uint64_t n) {
@@ -466,7 +463,6 @@ caf::behavior process_actor(process_actor_type* self, caf::actor session,
         st.io->signal_group(sig);
         if (st.paused && sig != SIGKILL)
           st.io->signal_group(SIGCONT);
-        return std::string{"signaled"};
       },
       [=](input_atom, std::string& data, bool eof) {
         return input(self, data, eof);
@@ -481,7 +477,8 @@ caf::behavior process_actor(process_actor_type* self, caf::actor session,
         st.discard_output = true;
         st.credit = std::numeric_limits<std::uint64_t>::max() / 2;
         pump_reads(self);
-        start_termination(self, "canceled", milliseconds{grace_ms});
+        start_termination(self, protocol::end_status::canceled,
+                          milliseconds{grace_ms});
         if (st.killed)
           st.io->close_pipes();
       },

@@ -58,8 +58,8 @@ struct process_state {
   /// `done` went to the session (and the end was counted); shared with
   /// the cleanup that runs after the state is gone.
   std::shared_ptr<bool> done = std::make_shared<bool>(false);
-  /// "canceled" or "timed_out" once the ladder started; empty otherwise.
-  std::string end_status;
+  /// `canceled` or `timed_out` once the ladder started.
+  std::optional<protocol::end_status> end_status;
   /// SIGKILL went to the group.
   bool killed = false;
   /// Close the pipes at once after SIGKILL (nobody will read them).

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "protocol/status.hpp"
+
 namespace actorexec {
 
 /// A histogram with fixed bucket bounds, lock-free: one atomic per bucket,
@@ -52,15 +54,6 @@ struct server_stats {
   static constexpr std::array<std::uint16_t, 10> close_codes{
       1000, 1001, 1002, 1003, 1006, 1007, 1008, 1009, 1011, 4001};
 
-  /// How a process ended (`status` of process.completed).
-  enum class completion : std::size_t {
-    completed,
-    failed,
-    canceled,
-    timed_out,
-    count_
-  };
-
   /// Why an upgrade (or a guarded HTTP request) was refused before any
   /// WebSocket opened.
   enum class rejection : std::size_t {
@@ -91,9 +84,8 @@ struct server_stats {
   std::atomic<std::uint64_t> sessions_expired_total{0};
   std::atomic<std::uint64_t> processes_total{0};
   std::atomic<std::uint64_t> spawn_failures_total{0};
-  /// Ended processes by how they ended; index with `completion`.
-  std::array<std::atomic<std::uint64_t>,
-             static_cast<std::size_t>(completion::count_)>
+  /// Ended processes by how they ended; index with `protocol::end_status`.
+  std::array<std::atomic<std::uint64_t>, protocol::end_status_count>
       processes_completed_total{};
   std::atomic<std::uint64_t> stdout_bytes_total{0};
   std::atomic<std::uint64_t> stderr_bytes_total{0};
@@ -154,7 +146,7 @@ struct server_stats {
   void count_close(std::uint16_t code) { ++ws_closes_total[close_index(code)]; }
 
   /// Counts one process end.
-  void count_completion(completion c) {
+  void count_completion(protocol::end_status c) {
     ++processes_completed_total[static_cast<std::size_t>(c)];
   }
 

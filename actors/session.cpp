@@ -102,7 +102,7 @@ void end_session(session_actor_type* self, std::uint64_t grace_ms,
 void finish_drain(session_actor_type* self) {
   auto& st = self->state;
   if (st.conn)
-    self->send(st.conn, close_atom::value, std::uint16_t{1001},
+    self->send(st.conn, close_atom::value, close_reason::shutdown,
                std::string{"server shutting down"});
   end_session(self, st.cfg->close_grace_ms, "server_shutdown");
 }
@@ -158,14 +158,14 @@ void report_resume_gap(session_actor_type* self, std::uint64_t last_seq,
                                                 m.events, m.last, m.exact));
 }
 
-/// Binds `conn` (closing a connection still attached with 4001), answers
+/// Binds `conn` (closing a connection still attached as taken over), answers
 /// the `resume` request and replays every retained event after `last_seq`.
 bool attach(session_actor_type* self, caf::actor& conn,
             const protocol::request& req) {
   auto& st = self->state;
   auto last_seq = std::get<protocol::resume_params>(req.params).last_seq;
   if (st.conn && st.conn != conn) {
-    self->send(st.conn, close_atom::value, std::uint16_t{4001},
+    self->send(st.conn, close_atom::value, close_reason::taken_over,
                std::string{"session taken over by a resume"});
   }
   if (st.phase == session_phase::detached)
@@ -228,7 +228,7 @@ void on_down(session_actor_type* self, caf::down_msg& msg) {
   auto& st = self->state;
   if (msg.source == st.proc) {
     st.proc = nullptr;
-    if (st.process_state != "exited" && st.pid != 0) {
+    if (st.proc_phase != protocol::process_phase::exited && st.pid != 0) {
       retained_event err;
       err.kind = event_kind::error;
       err.detail = std::make_shared<const event_detail>(
@@ -236,7 +236,7 @@ void on_down(session_actor_type* self, caf::down_msg& msg) {
                                     caf::to_string(msg.reason)});
       st.flow->push_event(std::move(err));
       protocol::completion c;
-      c.status = "failed";
+      c.status = protocol::end_status::failed;
       c.pid = c.pgid = st.pid;
       c.error = "process supervision failed";
       on_done(self, c);

@@ -60,7 +60,7 @@ struct session_state {
   bool awaiting_start = false;
   /// pid/pgid of the current or last process, and what `status` says of it.
   std::int64_t pid = 0;
-  std::string process_state = "none";
+  protocol::process_phase proc_phase = protocol::process_phase::none;
   bool paused = false;
   std::string started_at;
   std::shared_ptr<const protocol::completion> last_completion;

@@ -46,15 +46,6 @@ void reply_error(session_actor_type* self, const protocol::request_id& id,
 
 namespace {
 
-std::string iso_now() {
-  auto t = system_clock::to_time_t(system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 /// Why the allow-list refuses `p` (its command, then its `env`), or nothing.
 std::optional<protocol::rpc_error>
 allow_list_refusal(const settings& cfg, const protocol::execute_params& p) {
@@ -110,20 +101,28 @@ void control(session_actor_type* self, protocol::request& req) {
   auto unknown = req.unknown_params;
   self->request(st.proc, caf::infinite, control_atom::value, type)
       .then(
-          [=](const std::string& status) {
+          [=](protocol::control_status status) {
+            using protocol::control_status;
+            using protocol::process_phase;
             auto& st = self->state;
-            reply(self, id, boost::json::object{{"status", status}}, unknown);
-            if (status == "paused") {
+            reply(self, id,
+                  boost::json::object{{"status", protocol::to_string(status)}},
+                  unknown);
+            switch (status) {
+            case control_status::paused:
               st.paused = true;
-              st.process_state = "paused";
+              st.proc_phase = process_phase::paused;
               push_simple(self, event_kind::paused);
-            } else if (status == "resumed") {
+              break;
+            case control_status::resumed:
               st.paused = false;
-              st.process_state = "running";
+              st.proc_phase = process_phase::running;
               push_simple(self, event_kind::resumed);
-            } else {
-              st.process_state = "terminating";
+              break;
+            case control_status::canceled:
+              st.proc_phase = process_phase::terminating;
               push_simple(self, event_kind::canceled);
+              break;
             }
           },
           [=](caf::error&) {
@@ -174,7 +173,7 @@ boost::json::value status_of(session_actor_type* self) {
     return result;
   }
   boost::json::object p{
-      {"state", st.process_state},
+      {"state", protocol::to_string(st.proc_phase)},
       {"pid", st.pid},
       {"pgid", st.pid},
       {"exit_code", nullptr},
@@ -203,9 +202,9 @@ void on_started(session_actor_type* self, std::int64_t pid) {
   st.stats->spawn_latency.observe(
       std::chrono::duration_cast<std::chrono::nanoseconds>(self->clock().now() -
                                                            st.execute_at));
-  st.process_state = "running";
+  st.proc_phase = protocol::process_phase::running;
   st.paused = false;
-  st.started_at = iso_now();
+  st.started_at = log::utc_seconds();
   st.last_completion = nullptr;
   st.stream_bytes[0] = st.stream_bytes[1] = 0;
   reply(self, st.pending_execute,
@@ -226,7 +225,7 @@ void on_done(session_actor_type* self, protocol::completion& c) {
   auto& st = self->state;
   st.proc = nullptr;
   st.paused = false;
-  st.process_state = "exited";
+  st.proc_phase = protocol::process_phase::exited;
   st.last_completion =
       std::make_shared<const protocol::completion>(std::move(c));
   retained_event ev;

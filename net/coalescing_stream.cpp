@@ -58,17 +58,25 @@ void coalescing_stream::on_written(written_handler handler,
   owner_ = std::move(owner);
 }
 
-bool coalescing_stream::send_text(const frame_list& frames) {
+bool coalescing_stream::send_text(frame_batch&& frames) {
   if (closed_ || error_)
     return false;
   auto& b = next_batch_;
-  std::string_view text = *frames.text;
   // Room for the whole list at once: grown frame by frame, the buffer would
   // end up to twice the size of what it holds.
   auto room = b.bytes.size();
-  for (auto size : frames.sizes)
+  bool referenced = false;
+  for (auto size : frames.sizes) {
     room += max_header_bytes + (size < copy_below ? size : 0);
+    referenced |= size >= copy_below;
+  }
   b.bytes.reserve(room);
+  // Large frames are written from the batch's own buffer, which must then
+  // outlive the write; small ones are copied, and it dies here.
+  std::shared_ptr<const std::string> owned;
+  if (referenced)
+    owned = std::make_shared<const std::string>(std::move(frames.text));
+  std::string_view text = owned ? *owned : frames.text;
   for (auto size : frames.sizes) {
     auto f = text.substr(0, size);
     text.remove_prefix(size);
@@ -76,7 +84,7 @@ bool coalescing_stream::send_text(const frame_list& frames) {
     if (size < copy_below) {
       b.bytes += f;
     } else {
-      b.refs.push_back({b.bytes.size(), frames.text, f});
+      b.refs.push_back({b.bytes.size(), owned, f});
       b.ref_bytes += size;
     }
     b.frame_bytes += size;

@@ -62,9 +62,9 @@ public:
   /// write is on the wire (the stream lives inside it).
   void on_written(written_handler handler, std::weak_ptr<void> owner);
 
-  /// Queues text frames. Returns false, dropping them, once a Close frame
-  /// was queued (nothing may follow it) or a write failed.
-  bool send_text(const frame_list& frames);
+  /// Queues text frames, taking their buffer. Returns false, dropping them,
+  /// once a Close frame was queued (nothing may follow it) or a write failed.
+  bool send_text(frame_batch&& frames);
 
   /// Bytes handed to the socket so far.
   std::uint64_t bytes_sent() const noexcept { return sent_; }

@@ -178,9 +178,11 @@ void render_processes(std::string& out, const server_stats& s) {
   family completed{out, "actorexec_processes_completed_total", "counter",
                    "Child processes ended, by the status of "
                    "process.completed."};
-  // In the order of server_stats::completion.
-  samples_by(completed, s.processes_completed_total, "status",
-             {"completed", "failed", "canceled", "timed_out"});
+  for (std::size_t i = 0; i < protocol::end_status_count; ++i)
+    completed.sample(
+        get(s.processes_completed_total[i]),
+        label("status",
+              protocol::to_string(static_cast<protocol::end_status>(i))));
   family{out, "actorexec_spawn_failures_total", "counter",
          "execute requests whose spawn failed."}
       .sample(get(s.spawn_failures_total));

@@ -1,8 +1,5 @@
 #include "net/websocket_session.hpp"
 
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
-
 #include <algorithm>
 #include <chrono>
 
@@ -17,6 +14,8 @@
 #include "actors/log.hpp"
 #include "actors/mcp_connection.hpp"
 #include "actors/outbox.hpp"
+#include "net/close_codes.hpp"
+#include "net/socket_outbox.hpp"
 
 namespace actorexec::net {
 
@@ -27,47 +26,10 @@ using namespace std::chrono;
 
 namespace {
 
-/// Close code for a binary frame (spec section 1).
-constexpr std::uint16_t close_unsupported = 1003;
-/// Close code for a ping flood (policy violation).
-constexpr std::uint16_t close_policy = 1008;
 /// After the peer's Close, how long our answer may take to reach it before
 /// the connection is cut: a client that stopped reading (its queue full of
 /// our output) would otherwise hold the socket until its own timeout.
 constexpr auto peer_close_timeout = milliseconds{1000};
-
-/// The outbox of one websocket_session: posts to its strand and holds it
-/// only weakly, so an actor that outlives its socket sends into the void.
-class socket_outbox : public outbox {
-public:
-  socket_outbox(std::weak_ptr<websocket_session> ws, asio::any_io_executor ex)
-      : ws_(std::move(ws)), ex_(std::move(ex)) {}
-
-  void send(frame_list frames) override {
-    asio::post(ex_, [ws = ws_, frames = std::move(frames)]() mutable {
-      if (auto s = ws.lock())
-        s->enqueue(std::move(frames));
-    });
-  }
-
-  void close(std::uint16_t code, std::string reason) override {
-    asio::post(ex_, [ws = ws_, code, reason = std::move(reason)]() mutable {
-      if (auto s = ws.lock())
-        s->start_close(code, std::move(reason));
-    });
-  }
-
-  void consumed(std::uint64_t charge) override {
-    asio::post(ex_, [ws = ws_, charge] {
-      if (auto s = ws.lock())
-        s->on_consumed(charge);
-    });
-  }
-
-private:
-  std::weak_ptr<websocket_session> ws_;
-  asio::any_io_executor ex_;
-};
 
 /// Errors that mean the peer broke the protocol; Beast already answered them
 /// with the right Close code (1007, 1009, 1002).
@@ -166,32 +128,6 @@ void websocket_session::on_accept(boost::system::error_code ec) {
   do_read();
 }
 
-void websocket_session::arm_json_ping() {
-  auto ms = ctx_->cfg->json_ping_interval_ms;
-  if (ms == 0 || mcp_) // MCP has its own `ping`
-    return;
-  json_ping_.expires_after(milliseconds{ms});
-  json_ping_.async_wait([weak = weak_from_this()](auto ec) {
-    auto self = weak.lock();
-    if (!self || ec || self->gone_)
-      return;
-    caf::anon_send(self->conn_, timer_atom::value, timer_kind::ping,
-                   std::uint64_t{0});
-    self->arm_json_ping();
-  });
-}
-
-void websocket_session::on_peer_ping() {
-  if (ping_budget_.take(steady_clock::now()) == 0 || ping_flood_)
-    return;
-  ping_flood_ = true;
-  log::warn("ping_flood", {{"connection_id", id_}});
-  // Not from inside Beast's read operation: after it.
-  asio::post(ws_.get_executor(), [self = shared_from_this()] {
-    self->start_close(close_policy, "ping rate limit exceeded");
-  });
-}
-
 void websocket_session::on_peer_close() {
   if (closing_ || peer_closing_ || gone_)
     return; // the answer to our own Close
@@ -219,72 +155,6 @@ void websocket_session::abort_socket() {
   auto& socket = beast::get_lowest_layer(ws_).socket();
   socket.set_option(asio::socket_base::linger(true, 0), ignored);
   socket.close(ignored);
-}
-
-void websocket_session::arm_heartbeat() {
-  auto& cfg = *ctx_->cfg;
-  // Checked twice per interval: a ping goes out at most half an interval
-  // late, a dead peer is found at most half an interval late.
-  auto tick = milliseconds{std::max<std::uint64_t>(
-      1, std::min(cfg.heartbeat_interval_ms, cfg.heartbeat_timeout_ms) / 2)};
-  heartbeat_.expires_after(tick);
-  heartbeat_.async_wait([weak = weak_from_this()](auto ec) {
-    if (auto self = weak.lock(); self && !ec)
-      self->on_heartbeat();
-  });
-}
-
-void websocket_session::note_drain_progress(steady_clock::time_point now) {
-  // Our ping waits behind everything queued before it, in our batch and in
-  // both kernels' buffers: a client busy reading a deep backlog has not
-  // seen it yet, and is not dead. Its TCP acknowledging a good amount of
-  // our output shows that. Small frames (pings, JSON pings) do not count:
-  // the kernel of a hung client acknowledges those for a long time.
-  constexpr std::uint64_t progress_bytes = 64 * 1024;
-  // Acknowledged = handed to the kernel less what it still queues.
-  int queued = 0;
-  auto fd = beast::get_lowest_layer(ws_).socket().native_handle();
-  if (::ioctl(fd, SIOCOUTQ, &queued) != 0 || queued < 0)
-    return;
-  auto sent = ws_.next_layer().bytes_sent();
-  auto acked = sent - std::min<std::uint64_t>(sent, queued);
-  if (acked >= acked_mark_ + progress_bytes) {
-    acked_mark_ = acked;
-    last_progress_ = now;
-  }
-}
-
-void websocket_session::on_heartbeat() {
-  if (gone_)
-    return;
-  auto& cfg = *ctx_->cfg;
-  auto now = steady_clock::now();
-  note_drain_progress(now);
-  auto alive_at = std::max(last_heard_, last_progress_);
-  if (now - alive_at >= milliseconds{cfg.heartbeat_timeout_ms}) {
-    ++ctx_->stats->heartbeat_timeouts_total;
-    log::info("heartbeat_timeout",
-              {{"connection_id", id_},
-               {"bytes_sent", ws_.next_layer().bytes_sent()},
-               {"bytes_acked", acked_mark_}});
-    // The pending read fails and reports the peer gone (1006); with reads
-    // paused there is none, so report it here.
-    abort_socket();
-    if (read_paused_) {
-      ctx_->stats->count_close(1006);
-      peer_gone(false, 1006);
-    }
-    return;
-  }
-  auto interval = milliseconds{cfg.heartbeat_interval_ms};
-  if (!closing_ && !pinging_ && now - last_heard_ >= interval &&
-      now - last_ping_ >= interval) {
-    pinging_ = true;
-    last_ping_ = now;
-    ws_.async_ping(
-        {}, [self = shared_from_this()](auto) { self->pinging_ = false; });
-  }
-  arm_heartbeat();
 }
 
 void websocket_session::do_read() {
@@ -368,10 +238,10 @@ void websocket_session::on_consumed(std::uint64_t charge) {
   release_hold();
 }
 
-void websocket_session::enqueue(const frame_list& frames) {
+void websocket_session::enqueue(frame_batch&& frames) {
   if (closing_ || close_pending_)
     return;
-  ws_.next_layer().send_text(frames);
+  ws_.next_layer().send_text(std::move(frames));
 }
 
 void websocket_session::on_written(boost::system::error_code ec,

@@ -42,7 +42,7 @@ public:
            upgrade_info info = {});
 
   /// Queues frames for writing. Runs on the strand.
-  void enqueue(const frame_list& frames);
+  void enqueue(frame_batch&& frames);
 
   /// Closes with `code` once the queue is written. Runs on the strand.
   void start_close(std::uint16_t code, std::string reason);

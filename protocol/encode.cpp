@@ -283,7 +283,7 @@ std::string encode_completed(const completion& c, std::uint64_t seq) {
   std::string out;
   append_notification_start(out, "process.completed");
   append_key(out, "status");
-  append_text(out, c.status);
+  append_text(out, to_string(c.status));
   out += R"(,"pid":)";
   append_integer(out, c.pid);
   out += R"(,"pgid":)";

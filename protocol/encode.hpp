@@ -12,6 +12,7 @@
 #include "protocol/errors.hpp"
 #include "protocol/framer.hpp"
 #include "protocol/messages.hpp"
+#include "protocol/status.hpp"
 
 namespace actorexec::protocol {
 
@@ -50,8 +51,7 @@ std::string encode_process_event(std::string_view method,
 
 /// What `process.completed` reports.
 struct completion {
-  /// "completed", "failed", "canceled" or "timed_out".
-  std::string status = "completed";
+  end_status status = end_status::completed;
   std::int64_t pid = 0;
   std::int64_t pgid = 0;
   /// Exit code, or minus the signal number; null if never known.

@@ -13,20 +13,18 @@ namespace {
 /// The socket side of a connection: records what the actor writes.
 struct mock_outbox : outbox {
   std::vector<std::string> frames;
-  std::vector<std::uint16_t> closes;
+  std::vector<close_reason> closes;
   /// Read charge the actor gave back.
   std::uint64_t consumed_bytes = 0;
   void consumed(std::uint64_t charge) override { consumed_bytes += charge; }
-  void send(frame_list fs) override {
-    std::string_view text = *fs.text;
+  void send(frame_batch fs) override {
+    std::string_view text = fs.text;
     for (auto size : fs.sizes) {
       frames.emplace_back(text.substr(0, size));
       text.remove_prefix(size);
     }
   }
-  void close(std::uint16_t code, std::string) override {
-    closes.push_back(code);
-  }
+  void close(close_reason why, std::string) override { closes.push_back(why); }
 };
 
 /// A supervisor that opens every connection on `session`.

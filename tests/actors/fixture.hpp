@@ -79,7 +79,7 @@ struct conn_log {
   std::vector<bool> credited;
   /// Bytes of each credited batch, in order.
   std::vector<std::uint64_t> credited_batches;
-  std::vector<std::uint16_t> closes;
+  std::vector<close_reason> closes;
   /// Parsed frames, for assertions.
   std::vector<boost::json::object> parsed() const {
     std::vector<boost::json::object> out;
@@ -119,8 +119,8 @@ inline caf::behavior mock_conn(caf::event_based_actor* self,
           text.remove_prefix(size);
         }
       },
-      [=](close_atom, std::uint16_t code, std::string&) {
-        log->closes.push_back(code);
+      [=](close_atom, close_reason why, std::string&) {
+        log->closes.push_back(why);
       },
       [=](written_atom, std::uint64_t n, caf::actor& session) {
         self->send(session, written_atom::value, n);

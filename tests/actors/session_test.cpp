@@ -251,7 +251,8 @@ BOOST_AUTO_TEST_CASE(block_policy_bounds_retention_and_stops_the_child) {
     produced += n;
     // No actor holds more than its window: retention plus credit in flight
     // never exceeds the buffer bound.
-    BOOST_TEST(state().flow->buffered_bytes() + state().flow->outstanding_credit() <=
+    BOOST_TEST(state().flow->buffered_bytes() +
+                   state().flow->outstanding_credit() <=
                conf->max_buffer_bytes);
   }
   BOOST_TEST(child().reading[0] == 0u); // blocked: no read outstanding
@@ -344,8 +345,8 @@ BOOST_AUTO_TEST_CASE(block_policy_bounds_frames_of_short_lines) {
   }
   BOOST_TEST(child().reading[0] == 0u); // blocked
   BOOST_TEST(state().flow->events().size() >= conf->max_buffer_frames / 2);
-  BOOST_TEST_MESSAGE("retained " << state().flow->events().size() << " events of "
-                                 << produced << " bytes");
+  BOOST_TEST_MESSAGE("retained " << state().flow->events().size()
+                                 << " events of " << produced << " bytes");
 }
 
 BOOST_AUTO_TEST_CASE(block_policy_delivers_everything_in_order) {
@@ -382,8 +383,8 @@ BOOST_AUTO_TEST_CASE(drop_oldest_keeps_the_child_running_and_reports_gaps) {
     BOOST_TEST(state().flow->buffered_bytes() <= conf->max_buffer_bytes);
   }
   // Now the client reads everything.
-  for (int i = 0;
-       i < 200 && (!state().flow->events().caught_up() || state().flow->events().has_unsent());
+  for (int i = 0; i < 200 && (!state().flow->events().caught_up() ||
+                              state().flow->events().has_unsent());
        ++i)
     socket_writes_all();
   finish_child(0);
@@ -469,7 +470,7 @@ BOOST_AUTO_TEST_CASE(resume_replays_exactly_what_follows_last_seq) {
   BOOST_TEST(!child().got(SIGTERM));
 }
 
-BOOST_AUTO_TEST_CASE(resume_of_an_attached_session_closes_the_old_one_4001) {
+BOOST_AUTO_TEST_CASE(resume_of_an_attached_session_closes_the_old_one) {
   open();
   auto conn2 = sys->spawn(mock_conn, std::make_shared<conn_log>());
   auto req = make_request(
@@ -477,7 +478,7 @@ BOOST_AUTO_TEST_CASE(resume_of_an_attached_session_closes_the_old_one_4001) {
   caf::anon_send(session, attach_atom::value, conn2, req);
   run();
   BOOST_REQUIRE(log->closes.size() == 1u);
-  BOOST_TEST(log->closes[0] == 4001);
+  BOOST_TEST((log->closes[0] == close_reason::taken_over));
 }
 
 BOOST_AUTO_TEST_CASE(resume_from_before_the_window_reports_a_gap) {
@@ -522,7 +523,7 @@ BOOST_AUTO_TEST_CASE(shutdown_announces_waits_for_the_grace_then_ends) {
   BOOST_TEST(child().got(SIGTERM));
   finish_child(SIGTERM);
   BOOST_REQUIRE(!log->closes.empty());
-  BOOST_TEST(log->closes.back() == 1001);
+  BOOST_TEST((log->closes.back() == close_reason::shutdown));
   BOOST_TEST(log->with_method("process.completed").size() == 1u);
 }
 

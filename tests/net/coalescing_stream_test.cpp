@@ -13,25 +13,21 @@
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-using actorexec::frame_list;
+using actorexec::frame_batch;
 using actorexec::net::coalescing_stream;
 
 namespace {
 
-frame_list frame(std::string text) {
-  return frame_list::of(std::move(text));
+frame_batch frame(std::string text) {
+  return frame_batch::of(std::move(text));
 }
 
 /// Several frames in one buffer, as a session sends them.
-frame_list frames_of(const std::vector<std::string>& texts) {
-  std::string all;
-  std::vector<std::uint32_t> sizes;
-  for (auto& t : texts) {
-    all += t;
-    sizes.push_back(static_cast<std::uint32_t>(t.size()));
-  }
-  return {std::make_shared<const std::string>(std::move(all)),
-          std::move(sizes)};
+frame_batch frames_of(const std::vector<std::string>& texts) {
+  frame_batch b;
+  for (auto& t : texts)
+    b.add(t);
+  return b;
 }
 
 /// A loopback connection: `server` wrapped in the stream under test, `peer`
@@ -85,9 +81,9 @@ struct loopback {
   }
 
   /// Queues frames and runs until their bytes were reported written.
-  void send(const frame_list& frames) {
-    std::uint64_t expect = written + frames.text->size();
-    BOOST_REQUIRE(server->send_text(frames));
+  void send(frame_batch frames) {
+    std::uint64_t expect = written + frames.text.size();
+    BOOST_REQUIRE(server->send_text(std::move(frames)));
     run_until([&] { return written >= expect; });
     BOOST_REQUIRE_EQUAL(written, expect);
   }

@@ -38,7 +38,7 @@ BOOST_AUTO_TEST_CASE(counters_render_with_labels) {
   s.count_close(1000);
   s.count_close(4001);
   s.count_close(3000);
-  s.count_completion(server_stats::completion::timed_out);
+  s.count_completion(protocol::end_status::timed_out);
   s.count_rejection(server_stats::rejection::unauthorized);
   s.count_rejection(server_stats::rejection::http_connection_limit);
   s.accept_failures_total = 7;

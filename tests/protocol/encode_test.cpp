@@ -229,7 +229,7 @@ BOOST_AUTO_TEST_CASE(process_events) {
 
 BOOST_AUTO_TEST_CASE(completed_with_everything) {
   completion c;
-  c.status = "canceled";
+  c.status = end_status::canceled;
   c.pid = 100;
   c.pgid = 100;
   c.exit_code = -15;
@@ -257,7 +257,7 @@ BOOST_AUTO_TEST_CASE(completed_with_nulls) {
   auto params = notification(frame, "process.completed");
   BOOST_TEST(params.at("execution_time").is_double());
   completion unknown;
-  unknown.status = "failed";
+  unknown.status = end_status::failed;
   unknown.error = "spawn failed: No such file or directory";
   params = notification(encode_completed(unknown, 1), "process.completed");
   BOOST_TEST(params.at("exit_code").is_null());
