@@ -2,6 +2,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "actors/connection.hpp"
+#include "actors/supervisor.hpp"
 #include "tests/actors/fixture.hpp"
 
 using namespace actorexec;
@@ -406,6 +407,265 @@ BOOST_AUTO_TEST_CASE(no_timer_keeps_the_actor_alive) {
   conn = nullptr;
   run();
   BOOST_TEST(!caf::actor_cast<caf::strong_actor_ptr>(weak));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Resume and refusal, across the real supervisor and sessions: what a
+// client sees on its socket.
+
+namespace {
+
+/// A connection's socket side and what it was told on opening.
+struct client {
+  std::shared_ptr<mock_outbox> out = std::make_shared<mock_outbox>();
+  caf::actor conn;
+  std::string session_id;
+  std::string token;
+
+  std::vector<boost::json::object> parsed(std::size_t from = 0) const {
+    std::vector<boost::json::object> result;
+    for (auto i = from; i < out->frames.size(); ++i)
+      result.push_back(boost::json::parse(out->frames[i]).as_object());
+    return result;
+  }
+};
+
+struct session_fixture : actor_fixture {
+  caf::actor sup;
+  std::uint64_t next_id = 1;
+
+  session_fixture() {
+    conf->json_ping_interval_ms = 0;
+    conf->rate_limit_rps = 0;
+    conf->max_sessions = 2;
+    conf->session_linger_ms = 60000;
+    sup = sys->spawn(supervisor_actor, spawner(), conf, stats);
+  }
+
+  /// A new connection; `connected` when the supervisor opened a session.
+  client connect() {
+    client c;
+    c.conn = sys->spawn(connection_actor, next_id++, c.out, sup, conf, stats);
+    run();
+    if (c.out->frames.size() == 1u) {
+      auto first = c.parsed().front();
+      if (first.contains("method") &&
+          first.at("method").as_string() == "connected") {
+        auto& p = first.at("params").as_object();
+        c.session_id = std::string{p.at("session_id").as_string()};
+        c.token = std::string{p.at("resume_token").as_string()};
+      }
+    }
+    return c;
+  }
+
+  void send(const client& c, const std::string& json) {
+    caf::anon_send(c.conn, frame_in_atom::value, json);
+    run();
+  }
+
+  std::string resume_request(int id, const std::string& session_id,
+                             const std::string& token, std::uint64_t last_seq) {
+    return R"({"jsonrpc":"2.0","id":)" + std::to_string(id) +
+           R"(,"method":"resume","params":{"session_id":")" + session_id +
+           R"(","resume_token":")" + token + R"(","last_seq":)" +
+           std::to_string(last_seq) + "}}";
+  }
+
+  /// The child of process `i` writes `data` to stdout.
+  void child_writes(std::string data, std::size_t i = 0) {
+    caf::anon_send(child(i).owner, read_atom::value, protocol::stream_kind::out,
+                   std::move(data), false);
+    run();
+  }
+
+  /// The socket under `c` went away without a close handshake.
+  void connection_lost(const client& c) {
+    caf::anon_send(c.conn, peer_gone_atom::value, false, std::uint16_t{1006});
+    run();
+  }
+
+  /// (seq, data) of the output frames among `frames`.
+  static std::vector<std::pair<std::int64_t, std::string>>
+  outputs(const std::vector<boost::json::object>& frames) {
+    std::vector<std::pair<std::int64_t, std::string>> result;
+    for (auto& f : frames)
+      if (f.contains("method") &&
+          f.at("method").as_string() == "process.output")
+        result.emplace_back(f.at("params").at("seq").as_int64(),
+                            std::string{f.at("params").at("data").as_string()});
+    return result;
+  }
+
+  static std::int64_t error_code_of(const boost::json::object& f) {
+    BOOST_REQUIRE(f.contains("error"));
+    return f.at("error").at("code").as_int64();
+  }
+};
+
+using seq_data = std::vector<std::pair<std::int64_t, std::string>>;
+
+} // namespace
+
+BOOST_TEST_DONT_PRINT_LOG_VALUE(seq_data)
+
+BOOST_FIXTURE_TEST_SUITE(connection_resume, session_fixture)
+
+BOOST_AUTO_TEST_CASE(resume_replays_what_follows_last_seq_in_order_once) {
+  auto a = connect();
+  BOOST_REQUIRE(!a.session_id.empty());
+  send(a, R"({"jsonrpc":"2.0","id":1,"method":"execute",)"
+          R"("params":{"command":"x"}})");
+  child_writes("a\nb\nc\n"); // seq 2, 3, 4 (process.started is 1)
+  BOOST_TEST(outputs(a.parsed()) ==
+             (seq_data{{2, "a\n"}, {3, "b\n"}, {4, "c\n"}}));
+  connection_lost(a);
+  BOOST_TEST(stats->detached_sessions.load() == 1);
+  child_writes("d\n"); // while detached: seq 5 once sent
+  auto frames_of_a = a.out->frames.size();
+  // The client has everything through seq 2 (the socket lost 3 and 4).
+  auto b = connect();
+  BOOST_REQUIRE(!b.session_id.empty());
+  BOOST_TEST(b.session_id != a.session_id);
+  send(b, resume_request(7, a.session_id, a.token, 2));
+  auto got = b.parsed(1);
+  BOOST_REQUIRE_EQUAL(got.size(), 4u);
+  BOOST_TEST(got[0].at("id").as_int64() == 7);
+  BOOST_TEST(got[0].at("result").at("status").as_string() == "resumed");
+  BOOST_TEST(got[0].at("result").at("session_id").as_string() == a.session_id);
+  // The last seq sent before: "d\n" gets its seq only as it goes out.
+  BOOST_TEST(got[0].at("result").at("last_seq").as_int64() == 4);
+  BOOST_TEST(outputs(got) == (seq_data{{3, "b\n"}, {4, "c\n"}, {5, "d\n"}}));
+  BOOST_TEST(stats->resumes_total.load() == 1u);
+  BOOST_TEST(stats->detached_sessions.load() == 0);
+  // From now on the resumed session's output reaches b, once, and the
+  // requests of b reach the resumed session.
+  child_writes("e\n");
+  send(b, R"({"jsonrpc":"2.0","id":8,"method":"status"})");
+  got = b.parsed(5);
+  BOOST_REQUIRE_EQUAL(got.size(), 2u);
+  BOOST_TEST(outputs(got) == (seq_data{{6, "e\n"}}));
+  BOOST_TEST(got[1].at("id").as_int64() == 8);
+  BOOST_TEST(got[1].at("result").at("last_seq").as_int64() == 6);
+  BOOST_TEST(got[1].at("result").at("acked_seq").as_int64() == 2);
+  BOOST_TEST(a.out->frames.size() == frames_of_a);
+  // The session made for b was discarded: its place is free again.
+  auto c = connect();
+  BOOST_TEST(!c.session_id.empty());
+  BOOST_TEST(c.out->closes.empty());
+}
+
+BOOST_AUTO_TEST_CASE(resume_of_an_attached_session_takes_it_over) {
+  auto a = connect();
+  auto b = connect();
+  send(b, resume_request(3, a.session_id, a.token, 0));
+  BOOST_REQUIRE_EQUAL(a.out->closes.size(), 1u);
+  BOOST_TEST((a.out->closes[0] == close_reason::taken_over));
+  auto got = b.parsed(1);
+  BOOST_REQUIRE_EQUAL(got.size(), 1u);
+  BOOST_TEST(got[0].at("result").at("status").as_string() == "resumed");
+  BOOST_TEST(b.out->closes.empty());
+}
+
+BOOST_AUTO_TEST_CASE(requests_sent_behind_a_resume_wait_for_it) {
+  auto a = connect();
+  connection_lost(a);
+  auto b = connect();
+  // Both frames arrive before the supervisor answers: the status must be
+  // answered by the resumed session, after the resume.
+  caf::anon_send(b.conn, frame_in_atom::value,
+                 resume_request(1, a.session_id, a.token, 0));
+  caf::anon_send(b.conn, frame_in_atom::value,
+                 std::string{R"({"jsonrpc":"2.0","id":2,"method":"status"})"});
+  run();
+  auto got = b.parsed(1);
+  BOOST_REQUIRE_EQUAL(got.size(), 2u);
+  BOOST_TEST(got[0].at("id").as_int64() == 1);
+  BOOST_TEST(got[0].at("result").at("status").as_string() == "resumed");
+  BOOST_TEST(got[1].at("id").as_int64() == 2);
+  BOOST_TEST(got[1].at("result").at("session_id").as_string() == a.session_id);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_SUITE(connection_refusal, session_fixture)
+
+BOOST_AUTO_TEST_CASE(resume_with_a_wrong_token_is_refused_and_changes_nothing) {
+  auto a = connect();
+  connection_lost(a);
+  auto b = connect();
+  auto wrong = a.token;
+  wrong.back() = wrong.back() == '0' ? '1' : '0';
+  send(b, resume_request(4, a.session_id, wrong, 0));
+  auto got = b.parsed(1);
+  BOOST_REQUIRE_EQUAL(got.size(), 1u);
+  BOOST_TEST(got[0].at("id").as_int64() == 4);
+  BOOST_TEST(error_code_of(got[0]) == -32010);
+  BOOST_TEST(got[0].at("error").at("message").as_string() ==
+             "Resume refused: unknown session, wrong token or expired session");
+  BOOST_TEST(
+      stats->rpc_errors_total[server_stats::rpc_error_index(-32010)].load() ==
+      1u);
+  // The connection stays open on its own session; the other one stays
+  // detached, for its rightful owner.
+  BOOST_TEST(b.out->closes.empty());
+  send(b, R"({"jsonrpc":"2.0","id":5,"method":"status"})");
+  got = b.parsed(2);
+  BOOST_REQUIRE_EQUAL(got.size(), 1u);
+  BOOST_TEST(got[0].at("result").at("session_id").as_string() == b.session_id);
+  BOOST_TEST(stats->detached_sessions.load() == 1);
+  BOOST_TEST(stats->resumes_total.load() == 0u);
+  send(b, resume_request(6, a.session_id, a.token, 0));
+  BOOST_TEST(b.parsed().back().at("result").at("status").as_string() ==
+             "resumed");
+}
+
+BOOST_AUTO_TEST_CASE(resume_of_an_unknown_or_expired_session_is_refused) {
+  auto a = connect();
+  connection_lost(a);
+  advance(std::chrono::milliseconds{conf->session_linger_ms});
+  BOOST_TEST(stats->detached_sessions.load() == 0);
+  auto b = connect();
+  send(b, resume_request(1, a.session_id, a.token, 0)); // expired
+  send(b, resume_request(2, "no-such-session", a.token, 0));
+  auto got = b.parsed(1);
+  BOOST_REQUIRE_EQUAL(got.size(), 2u);
+  for (int i = 0; i < 2; ++i) {
+    BOOST_TEST(got[i].at("id").as_int64() == i + 1);
+    BOOST_TEST(error_code_of(got[i]) == -32010);
+  }
+  BOOST_TEST(b.out->closes.empty());
+  BOOST_TEST(stats->resumes_total.load() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(over_the_session_limit_an_error_then_a_close) {
+  auto a = connect();
+  auto b = connect();
+  BOOST_REQUIRE(!a.session_id.empty());
+  BOOST_REQUIRE(!b.session_id.empty());
+  auto c = connect();
+  BOOST_TEST(c.session_id.empty());
+  auto got = c.parsed();
+  BOOST_REQUIRE_EQUAL(got.size(), 1u);
+  BOOST_TEST(!got[0].contains("id"));
+  BOOST_TEST(!got[0].contains("method"));
+  BOOST_TEST(error_code_of(got[0]) == -32003);
+  BOOST_TEST(got[0].at("error").at("message").as_string() ==
+             "Session limit exceeded");
+  BOOST_REQUIRE_EQUAL(c.out->closes.size(), 1u);
+  BOOST_TEST((c.out->closes[0] == close_reason::session_limit));
+  BOOST_TEST(
+      stats->rpc_errors_total[server_stats::rpc_error_index(-32003)].load() ==
+      1u);
+  // Closing: nothing more goes out, whatever the client sends.
+  send(c, R"({"jsonrpc":"2.0","id":1,"method":"ping"})");
+  send(c, R"({"jsonrpc":"2.0","id":2,"method":"status"})");
+  BOOST_TEST(c.out->frames.size() == 1u);
+  BOOST_TEST(c.out->closes.size() == 1u);
+  // The admitted ones are untouched.
+  BOOST_TEST(a.out->closes.empty());
+  BOOST_TEST(b.out->closes.empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -62,13 +62,14 @@ struct fixture : actor_fixture {
 
 BOOST_FIXTURE_TEST_SUITE(actors_supervisor, fixture)
 
-BOOST_AUTO_TEST_CASE(sessions_get_uuid_v4_ids_and_128_bit_tokens) {
+BOOST_AUTO_TEST_CASE(sessions_get_uuid_v4_ids_and_256_bit_tokens) {
   auto s = open();
   BOOST_REQUIRE(s.session);
   std::regex uuid{"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-"
                   "[0-9a-f]{12}"};
   BOOST_TEST(std::regex_match(s.id, uuid));
-  BOOST_TEST(s.token.size() >= 32u); // hex: at least 128 bits
+  // docs/protocol.md: 64 hex digits, 256 random bits.
+  BOOST_TEST(std::regex_match(s.token, std::regex{"[0-9a-f]{64}"}));
   BOOST_TEST(open().token != s.token);
 }
 

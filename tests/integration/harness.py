@@ -24,8 +24,11 @@ What is here:
   ServerTestCase  an IsolatedAsyncioTestCase that starts a server per test with
                   the class's `server_args`, and cleans up servers, clients and
                   any process group a test left behind.
-  /proc helpers   processes of a process group, liveness, waiting with a
-                  deadline (polling a condition is fine; fixed sleeps are not).
+  /proc helpers   processes of a process group, liveness, a child blocked in
+                  write(2), waiting with a deadline (`wait_until`,
+                  `async_wait_until`, `async_poll` for a condition that asks
+                  the server: polling a condition is fine; fixed sleeps are
+                  not, unless the time passing is what a test checks).
 
 Nothing here waits without a bound: a broken server fails a test, it never
 hangs it.
@@ -224,6 +227,24 @@ def rss_kib(pid):
     return None
 
 
+def wchan(pid):
+    """The kernel function process `pid` sleeps in ("0" when running), or
+    None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/wchan") as f:
+            return f.read().strip()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+
+
+def blocked_in_write(pid):
+    """True while `pid` sleeps in write(2) on a full pipe: its reader (the
+    server) reads no more."""
+    w = wchan(pid) or ""
+    # pipe_wait before Linux 5.5, pipe_write after, anon_pipe_write since 6.x.
+    return w == "pipe_wait" or w.endswith("pipe_write")
+
+
 def wait_until(condition, timeout, interval=0.02):
     """Polls `condition` until it holds or `timeout` seconds passed; returns
     its last value."""
@@ -240,6 +261,17 @@ async def async_wait_until(condition, timeout, interval=0.02):
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
+        if value or time.monotonic() >= deadline:
+            return value
+        await asyncio.sleep(interval)
+
+
+async def async_poll(condition, timeout, interval=0.02):
+    """async_wait_until for a condition that must itself be awaited (one
+    that asks the server, such as a `status` call)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await condition()
         if value or time.monotonic() >= deadline:
             return value
         await asyncio.sleep(interval)

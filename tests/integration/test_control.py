@@ -11,9 +11,9 @@ import re
 import time
 import unittest
 
-from harness import (NoFrame, ServerTestCase, fake_argv, fake_cmd, main,
-                     proc_stat, processes_in_group, wait_group_gone,
-                     async_wait_until)
+from harness import (NoFrame, ServerTestCase, async_poll, async_wait_until,
+                     fake_argv, fake_cmd, main, piece_bytes, proc_stat,
+                     processes_in_group, wait_group_gone)
 
 NS_LAST_PID = "/proc/sys/kernel/ns_last_pid"
 
@@ -53,8 +53,14 @@ class PauseResumeTest(ServerTestCase):
             f"group not stopped: {group_states(pgid)}")
 
         # While paused the child makes no progress: whatever was already in
-        # the pipe drains within the first moments, then nothing comes.
-        await c.frames_during(0.3)
+        # the pipe drains first (the server has sent all it read), then
+        # nothing comes for as long as we look (the window is the test).
+        async def drained():
+            read = (await c.call("status"))["process"]["bytes"]["stdout"]
+            return read == sum(len(piece_bytes(f["params"])) for f in c.frames
+                               if f.get("method") == "process.output")
+        self.assertTrue(await async_poll(drained, 2.0),
+                        "the server read output it did not send")
         quiet = await c.frames_during(0.5)
         self.assertEqual(tick_numbers(quiet), [],
                          "output arrived while the group was stopped")

@@ -118,7 +118,7 @@ class BacklogTest(ServerTestCase):
                                  f"after {lines} lines")
             frames += 1
             if frames % 100 == 0:
-                await asyncio.sleep(0.01)
+                await asyncio.sleep(0.01)  # a slow reader: what is tested
             if frame[1] != OP_TEXT:
                 continue
             method = json.loads(frame[2]).get("method")

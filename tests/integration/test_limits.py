@@ -14,8 +14,9 @@ import time
 import unittest
 
 from harness import (NO_ID, OP_BINARY, OP_TEXT, RawWebSocket, ServerClosed,
-                     ServerTestCase, async_wait_until, fake_cmd, flood_bytes,
-                     main, numbered_lines, pid_alive, piece_bytes, rss_kib)
+                     ServerTestCase, async_wait_until, blocked_in_write,
+                     fake_cmd, flood_bytes, main, numbered_lines, pid_alive,
+                     piece_bytes, rss_kib, wchan)
 
 
 class FrameLimitTest(ServerTestCase):
@@ -113,17 +114,26 @@ class BackpressureTest(ServerTestCase):
         run = await c.start({"command": fake_cmd("--flood", n),
                              "framing": "chunks"})
         pid = run.started["pid"]
-        # Read nothing for a while: the server must stop reading the pipe,
-        # so the child (which could write 64 MiB in well under a second)
-        # stays blocked in write(2).
+        # Read nothing: the server must stop reading the pipe, so the child
+        # (which could write 64 MiB in well under a second) blocks in
+        # write(2). Wait for that, then for it to stay so.
+        self.assertTrue(await async_wait_until(
+            lambda: blocked_in_write(pid) or not pid_alive(pid), 10.0),
+            "the child neither blocked nor ended")
+        # The window is the point of the test: nothing read for a while, the
+        # child still blocked and the server's memory flat. Sampled, so the
+        # peak is seen.
         peak = rss_before
-        deadline = time.monotonic() + 2.0
+        deadline = time.monotonic() + 1.0
         while time.monotonic() < deadline:
             peak = max(peak, rss_kib(self.server.pid) or 0)
             await asyncio.sleep(0.05)
         self.assertTrue(pid_alive(pid),
                         "child finished 64 MiB while nobody read: the server "
                         "buffered the output")
+        self.assertTrue(blocked_in_write(pid),
+                        f"child not blocked in write(2) while nobody read "
+                        f"(wchan {wchan(pid)!r})")
         growth_mib = (peak - rss_before) / 1024
         self.assertLess(growth_mib, 48,
                         f"server grew by {growth_mib:.0f} MiB for a slow reader")
@@ -135,7 +145,13 @@ class BackpressureTest(ServerTestCase):
         # 3,000 frames: more than the 1,000-frame buffer; default "block".
         c = await self.connect(max_queue=1)
         run = await c.start({"command": fake_cmd("--lines", 3000)})
-        await asyncio.sleep(1.0)  # a slow client, on purpose
+        pid = run.started["pid"]
+        # A slow client: it reads only once the server holds all it will
+        # (the child blocked in write(2)), or the child wrote everything
+        # into the server's buffers and the sockets'.
+        self.assertTrue(await async_wait_until(
+            lambda: blocked_in_write(pid) or not pid_alive(pid), 10.0),
+            "the child neither blocked nor ended")
         await c.collect(run)
         self.assertEqual(run.lines(), numbered_lines(3000))
 
@@ -239,7 +255,7 @@ class RateLimitTest(ServerTestCase):
                              and e["connection_id"] is not None)
         # Once more, then wait exactly as long as the server said.
         retry = self.assert_rate_limited(await a.request("ping"))
-        await asyncio.sleep(retry / 1000)
+        await asyncio.sleep(retry / 1000)  # what is under test
         self.assertTrue((await a.call("ping"))["pong"])
         self.server.wait_log(lambda e: e["event"] == "rate_limit_lifted"
                              and e["refused"] >= len(refused))
@@ -251,6 +267,7 @@ class RateLimitTest(ServerTestCase):
         # Without id it would get a response without id; over the limit it
         # gets nothing and takes no token.
         await a.send(a.message("ping", id=NO_ID))
+        # Exactly as long as the server said: what is under test.
         await asyncio.sleep(retry / 1000)
         resp = await a.request("ping")
         self.assertTrue(resp["result"]["pong"], resp)

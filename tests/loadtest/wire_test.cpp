@@ -9,6 +9,7 @@
 #include <boost/json/parse.hpp>
 
 #include "loadtest/json_string.hpp"
+#include "loadtest/own_output.hpp"
 #include "loadtest/rpc_client.hpp"
 #include "loadtest/rpc_fields.hpp"
 #include "loadtest/ws_reader.hpp"
@@ -588,6 +589,67 @@ BOOST_AUTO_TEST_CASE(reads_the_servers_frames_like_the_dom) {
       BOOST_TEST(scanned_fields(s, text) == dom_fields(text));
     }
   }
+}
+
+// The runner reads most frames with `scan_own_output`, not the parser. It
+// only knows the layout `protocol::append_output` writes: were the encoder to
+// change (a member added or moved), every frame would fall back to the parser
+// with the same fields, and only the runner's speed would tell. So the
+// server's own frames must take the fast path.
+BOOST_AUTO_TEST_CASE(the_servers_frames_take_the_fast_path) {
+  using actorexec::protocol::append_output;
+  using actorexec::protocol::encode_output;
+  using actorexec::protocol::stream_kind;
+  struct sample {
+    stream_kind stream;
+    actorexec::protocol::output_piece piece;
+    std::uint64_t seq;
+  };
+  std::vector<sample> samples = {
+      {stream_kind::out, piece("12345\n"), 12345},
+      {stream_kind::err, piece("warn \"q\" \\ \t\x01\x1f\n"), 1},
+      {stream_kind::out, piece(""), 0},
+      {stream_kind::out, piece("\xc3\xa9\xf0\x9f\x98\x80"),
+       9223372036854775807ull},
+      {stream_kind::out, piece("AAEC/w==", true), 7},
+      {stream_kind::err, piece("AA==", true, true, 4, 5), 8},
+      {stream_kind::out, piece("part", false, true, 2, 3), 4294967296ull},
+      {stream_kind::out, piece(std::string(70000, '"')), 11},
+      {stream_kind::out, piece(std::string(65536, 'x')), 12},
+  };
+  std::string batch;
+  std::vector<std::size_t> sizes;
+  for (const auto& x : samples) {
+    auto before = batch.size();
+    append_output(batch, x.stream, x.piece, x.seq);
+    sizes.push_back(batch.size() - before);
+  }
+  std::string_view rest = batch;
+  rpc_fields f;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    const auto& x = samples[i];
+    auto frame = encode_output(x.stream, x.piece, x.seq);
+    // A frame of a batch is the frame alone.
+    BOOST_TEST(rest.substr(0, sizes[i]) == frame);
+    rest.remove_prefix(sizes[i]);
+    BOOST_TEST_CONTEXT("sample " << i << ": " << frame.substr(0, 120)) {
+      BOOST_TEST_REQUIRE(scan_own_output(frame, f));
+      BOOST_TEST(f.method.text == "process.output");
+      BOOST_TEST(f.params_object);
+      BOOST_TEST(f.type.text == to_string(x.stream));
+      BOOST_TEST(f.data.is_string);
+      BOOST_TEST(f.data.text == x.piece.data);
+      BOOST_TEST(f.encoding.present == x.piece.base64);
+      BOOST_TEST(f.encoding.text == (x.piece.base64 ? "base64" : ""));
+      BOOST_TEST((f.seq == x.seq));
+      BOOST_TEST(!f.id);
+      BOOST_TEST(!f.error);
+      // The parser, which the runner falls back to, reads the same.
+      rpc_scanner s;
+      BOOST_TEST(scanned_fields(s, frame) == dom_fields(frame));
+    }
+  }
+  BOOST_TEST(rest.empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -4,7 +4,9 @@
 #include "net/admission.hpp"
 #include "net/probes.hpp"
 
+#include <memory>
 #include <string>
+#include <vector>
 
 using namespace actorexec;
 using namespace actorexec::net;
@@ -83,9 +85,12 @@ BOOST_AUTO_TEST_CASE(admission_zero_means_unlimited) {
   auto a = std::make_shared<admission>(0, 0);
   admission::refusal why;
   std::vector<admission::slot> held;
-  for (int i = 0; i < 1000; ++i)
+  for (int i = 0; i < 1000; ++i) {
     held.push_back(a->try_enter("10.0.0.1", why));
-  BOOST_TEST(static_cast<bool>(held.back()));
+    BOOST_REQUIRE(static_cast<bool>(held.back()));
+    BOOST_REQUIRE((why == admission::refusal::none));
+  }
+  BOOST_TEST(a->total() == 1000u);
   BOOST_TEST(!a->full());
   held.clear();
   BOOST_TEST(a->total() == 0u);
@@ -93,13 +98,53 @@ BOOST_AUTO_TEST_CASE(admission_zero_means_unlimited) {
 
 BOOST_AUTO_TEST_CASE(a_slot_outlives_its_admission_owner) {
   admission::slot s;
+  std::weak_ptr<admission> weak;
   {
     auto a = std::make_shared<admission>(1, 1);
-    admission::refusal why;
+    weak = a;
+    admission::refusal why = admission::refusal::total;
     s = a->try_enter("10.0.0.1", why);
+    // The slot is a place taken, and says so.
+    BOOST_REQUIRE(static_cast<bool>(s));
+    BOOST_TEST((why == admission::refusal::none));
+    BOOST_TEST(a->total() == 1u);
+    BOOST_TEST(a->full());
   }
-  s.reset(); // must not touch freed memory (run under ASan)
-  BOOST_TEST(true);
+  {
+    // The owner is gone; the slot keeps the admission alive, its place
+    // still counted: a second connection is refused.
+    auto a = weak.lock();
+    BOOST_REQUIRE(a);
+    BOOST_TEST(a->total() == 1u);
+    admission::refusal why;
+    BOOST_TEST(!a->try_enter("10.0.0.2", why));
+    BOOST_TEST((why == admission::refusal::total));
+    // Our reference and then the slot let go.
+    a.reset();
+    s.reset(); // must not touch freed memory (run under ASan)
+  }
+  // The last slot gone, so is the admission.
+  BOOST_TEST(weak.expired());
+}
+
+BOOST_AUTO_TEST_CASE(releasing_a_slot_frees_its_address_place) {
+  auto a = std::make_shared<admission>(0, 1);
+  admission::refusal why;
+  auto s1 = a->try_enter("10.0.0.1", why);
+  BOOST_REQUIRE(static_cast<bool>(s1));
+  BOOST_TEST(!a->try_enter("10.0.0.1", why));
+  BOOST_TEST((why == admission::refusal::per_address));
+  // A copy of the slot holds the same place: only the last copy frees it.
+  auto copy = s1;
+  s1.reset();
+  BOOST_TEST(a->total() == 1u);
+  BOOST_TEST(!a->try_enter("10.0.0.1", why));
+  copy.reset();
+  BOOST_TEST(a->total() == 0u);
+  auto s2 = a->try_enter("10.0.0.1", why);
+  BOOST_TEST(static_cast<bool>(s2));
+  BOOST_TEST((why == admission::refusal::none));
+  BOOST_TEST(a->total() == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
