@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,28 +45,9 @@ struct config {
   bool show_version = false;
 };
 
-/// Reads flags (`--name value` or `--name=value`) with environment fallbacks
-/// (`ACTOREXEC_NAME`, then the original service's names). `env` maps
-/// variable names to values (the process environment in production). Flags
-/// win over variables. Returns an error message, or nothing on success.
-std::optional<std::string>
-parse_config(int argc, const char* const* argv,
-             const std::map<std::string, std::string>& env, config& out);
-
 /// Resolves `out.run_as` into `out.actors.run_as` (uid, gid, groups, home).
 /// Fails when the server is not root, or the user is unknown or root.
 /// Returns an error message, or nothing on success.
 std::optional<std::string> resolve_run_as(config& out);
-
-/// The process environment as a map.
-std::map<std::string, std::string> environment_map();
-
-/// Reads the token of `path`: its content without trailing whitespace.
-/// Returns an error message, or nothing on success.
-std::optional<std::string> read_token_file(const std::string& path,
-                                           std::string& token);
-
-/// `--help` text listing every flag, variable and default.
-std::string help_text();
 
 } // namespace actorexec::app

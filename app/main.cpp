@@ -29,6 +29,8 @@
 #include "actors/timer_relay.hpp"
 #include "app/config.hpp"
 #include "app/fd_limit.hpp"
+#include "app/option_table.hpp"
+#include "app/parse_config.hpp"
 #include "net/listener.hpp"
 
 /// jemalloc's options, read once at start-up (MALLOC_CONF in the

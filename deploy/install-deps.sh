@@ -7,7 +7,8 @@ set -euo pipefail
 build_pkgs=(
   g++ cmake ninja-build ccache pkg-config
   libcaf-dev
-  libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev
+  libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
+  libboost-test1.81-dev
   libjemalloc-dev
 )
 # Tools used only by tests and benchmarks: a foreign WebSocket client for the
