@@ -309,14 +309,17 @@ class ToolsTest(ServerTestCase):
     async def test_signals_and_list(self):
         c = Mcp(self.server.port)
         c.initialize()
-        r = c.tool("run_command", command="sleep 100", wait_s=0)[
+        # `exec`: the group's leader is `sleep` itself. Without it, sh may
+        # vfork `sleep`, and a SIGSTOP between that vfork and the exec
+        # leaves the leader waiting in state D, not T, for its stopped child.
+        r = c.tool("run_command", command="exec sleep 100", wait_s=0)[
             "structuredContent"]
         pid = r["pid"]
         self.extra_pgids.add(pid)
         listed = c.tool("list_processes")["structuredContent"]["processes"]
         self.assertEqual([(p["process_id"], p["status"], p["command"])
                           for p in listed],
-                         [(r["process_id"], "running", "sleep 100")])
+                         [(r["process_id"], "running", "exec sleep 100")])
         s = c.tool("signal_process", process_id=r["process_id"],
                    action="pause")["structuredContent"]
         self.assertEqual(s, {"status": "paused", "pid": pid})
