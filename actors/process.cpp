@@ -13,11 +13,13 @@
 #include <caf/all.hpp>
 
 #include "actors/log.hpp"
+#include "actors/process_parts.hpp"
 #include "actors/timer_relay.hpp"
 
 namespace actorexec {
 
 using namespace std::chrono;
+using namespace process_parts;
 using protocol::stream_kind;
 
 namespace {
@@ -29,16 +31,8 @@ constexpr int stderr_idx = 1;
 /// session of its own) may still hold our pipes. Past this we stop waiting.
 constexpr auto pipe_close_delay = milliseconds{1000};
 
-caf::timespan seconds_to_span(double s) {
-  return duration_cast<caf::timespan>(duration<double>{s});
-}
-
 stream_kind kind_of(int idx) {
   return idx == stdout_idx ? stream_kind::out : stream_kind::err;
-}
-
-void arm(process_actor_type* self, timer_kind kind, caf::timespan after) {
-  arm_timer(self, after, kind, self->state.timer_gen);
 }
 
 /// Issues a read on every open, idle stream while there is credit. Credit
@@ -109,7 +103,10 @@ void maybe_done(process_actor_type* self) {
   self->quit();
 }
 
-/// SIGTERM to the group now, SIGKILL after `grace`.
+} // namespace
+
+namespace process_parts {
+
 void start_termination(process_actor_type* self, protocol::end_status why,
                        caf::timespan grace) {
   auto& st = self->state;
@@ -145,84 +142,9 @@ void kill_group(process_actor_type* self) {
   }
 }
 
-/// An open stream has no read outstanding for lack of credit.
-bool blocked_by_backpressure(const process_state& st) {
-  for (int i = 0; i < 2; ++i)
-    if (!st.eof[i] && st.reading[i] == 0)
-      return true;
-  return false;
-}
+} // namespace process_parts
 
-void on_timer(process_actor_type* self, timer_kind kind, std::uint64_t gen) {
-  auto& st = self->state;
-  auto now = self->clock().now();
-  switch (kind) {
-  case timer_kind::kill:
-    kill_group(self);
-    return;
-  case timer_kind::force_close:
-    st.io->close_pipes();
-    return;
-  default:
-    break;
-  }
-  if (gen != st.timer_gen || st.paused || st.terminating)
-    return;
-  if (kind == timer_kind::wall) {
-    start_termination(self, protocol::end_status::timed_out,
-                      milliseconds{st.cfg->cancel_grace_ms});
-  } else if (kind == timer_kind::idle) {
-    if (blocked_by_backpressure(st)) {
-      // We are the ones not reading: the child may be writing all along.
-      st.idle_deadline = now + *st.idle_limit;
-      arm(self, timer_kind::idle, *st.idle_limit);
-    } else if (now < st.idle_deadline) // output came since: wait
-      arm(self, timer_kind::idle, st.idle_deadline - now);
-    else
-      start_termination(self, protocol::end_status::timed_out,
-                        milliseconds{st.cfg->cancel_grace_ms});
-  }
-}
-
-void pause_clocks(process_actor_type* self) {
-  auto& st = self->state;
-  auto now = self->clock().now();
-  ++st.timer_gen;
-  if (st.wall_limit)
-    st.wall_left = st.wall_deadline - now;
-  if (st.idle_limit)
-    st.idle_left = st.idle_deadline - now;
-}
-
-void resume_clocks(process_actor_type* self) {
-  auto& st = self->state;
-  auto now = self->clock().now();
-  ++st.timer_gen;
-  if (st.wall_limit) {
-    st.wall_deadline = now + st.wall_left;
-    arm(self, timer_kind::wall, st.wall_left);
-  }
-  if (st.idle_limit) {
-    st.idle_deadline = now + st.idle_left;
-    arm(self, timer_kind::idle, st.idle_left);
-  }
-}
-
-void start_clocks(process_actor_type* self, const protocol::execute_params& p) {
-  auto& st = self->state;
-  auto now = self->clock().now();
-  st.started_at = now;
-  if (p.timeout) {
-    st.wall_limit = seconds_to_span(*p.timeout);
-    st.wall_deadline = now + *st.wall_limit;
-    arm(self, timer_kind::wall, *st.wall_limit);
-  }
-  if (p.idle_timeout) {
-    st.idle_limit = seconds_to_span(*p.idle_timeout);
-    st.idle_deadline = now + *st.idle_limit;
-    arm(self, timer_kind::idle, *st.idle_limit);
-  }
-}
+namespace {
 
 void on_read(process_actor_type* self, stream_kind stream, std::string& data,
              bool eof) {
@@ -284,67 +206,6 @@ protocol::control_status control(process_actor_type* self,
                       milliseconds{st.cfg->cancel_grace_ms});
     return protocol::control_status::canceled;
   }
-}
-
-/// What an `input` of `size` bytes counts against the pending limit: its
-/// bytes, and at least about what a waiting request costs us (its messages,
-/// promise and queued write), so that empty ones are bounded too.
-std::uint64_t input_charge(std::size_t size) {
-  return std::max<std::uint64_t>(size, 1024);
-}
-
-/// Refusal of an `input` that would take the bytes waiting for the child
-/// past the limit; none while nothing waits, so any input can get through.
-std::optional<input_result> refuse_busy(const process_state& st,
-                                        std::uint64_t charge) {
-  auto limit = st.cfg->max_pending_input_bytes;
-  if (limit == 0 || st.input_waiters.empty() ||
-      st.pending_input + charge <= limit)
-    return std::nullopt;
-  input_result r;
-  r.error = static_cast<int>(protocol::error_code::stdin_busy);
-  r.message = "stdin busy: " + std::to_string(st.pending_input) +
-              " bytes pending (limit " + std::to_string(limit) + ")";
-  r.data = {{"pending_bytes", st.pending_input}, {"limit", limit}};
-  return r;
-}
-
-caf::result<input_result> input(process_actor_type* self, std::string& data,
-                                bool eof) {
-  auto& st = self->state;
-  if (st.stdin_closed) {
-    auto code = static_cast<int>(protocol::error_code::stdin_unavailable);
-    return input_result{code, "stdin not available", 0};
-  }
-  // Bytes a child does not read wait here, in memory: refuse rather than
-  // queue without bound. The answer to an earlier input comes once its
-  // bytes are in the pipe, which tells the client when to try again.
-  auto charge = input_charge(data.size());
-  if (auto busy = refuse_busy(st, charge))
-    return std::move(*busy);
-  if (eof)
-    st.stdin_closed = true;
-  st.io->write(std::move(data), eof);
-  st.pending_input += charge;
-  st.input_waiters.push_back({self->make_response_promise(), charge});
-  return st.input_waiters.back().promise;
-}
-
-void on_wrote(process_actor_type* self, std::uint64_t n, int err) {
-  auto& st = self->state;
-  if (st.input_waiters.empty())
-    return;
-  auto promise = std::move(st.input_waiters.front().promise);
-  st.pending_input -= st.input_waiters.front().charge;
-  st.input_waiters.pop_front();
-  if (err != 0) {
-    st.stdin_closed = true;
-    auto code = static_cast<int>(protocol::error_code::stdin_unavailable);
-    promise.deliver(input_result{
-        code, std::string{"stdin not available: "} + std::strerror(err), n});
-    return;
-  }
-  promise.deliver(input_result{0, {}, n});
 }
 
 /// Why a spawn failed, naming what failed: the working directory or the
