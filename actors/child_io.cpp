@@ -33,6 +33,7 @@
 #include <caf/send.hpp>
 
 #include "actors/log.hpp"
+#include "actors/run_as.hpp"
 
 extern char** environ;
 
@@ -73,27 +74,6 @@ void close_inherited(const std::vector<int>& keep) {
     from = next + 1;
   }
   ::close_range(from, ~0U, 0);
-}
-
-/// Drops root for `user`: supplementary groups, group, user, in that order
-/// (each needs the privilege the next one gives up), then checks that root
-/// cannot be regained. Only system calls: the lookups were done at start.
-/// Raw ones: glibc's setuid and friends change the credentials of every
-/// thread of the process, by signalling them, and in a vfork child those
-/// threads are the server's own.
-std::error_code drop_privileges(const run_as_user& user) {
-  auto fail = [] { return std::error_code{errno, std::system_category()}; };
-  if (::syscall(SYS_setgroups, user.groups.size(), user.groups.data()) < 0)
-    return fail();
-  if (::syscall(SYS_setgid, user.gid) < 0)
-    return fail();
-  if (::syscall(SYS_setuid, user.uid) < 0)
-    return fail();
-  if (::syscall(SYS_setuid, 0) == 0 ||
-      (user.gid != 0 && ::syscall(SYS_setgid, 0) == 0) ||
-      ::geteuid() != user.uid || ::getegid() != user.gid)
-    return {EPERM, std::system_category()};
-  return {};
 }
 
 /// Runs in the child between vfork and exec: a new session (so the child
