@@ -104,10 +104,16 @@ std::shared_ptr<child_io> child_io::spawn(asio::io_context& ctx,
   }
   io->pid_ = child.pid;
   io->has_stdin_ = spec.params.stdin_pipe;
-  boost::system::error_code ignored;
-  if (io->has_stdin_)
-    io->in_.assign(pipes.stdin_ours.release(), ignored);
-  io->take_output_pipes(pipes.out_ours, spec.params.framing);
+  // A child we cannot talk to is a failed spawn; `io` going away kills and
+  // reaps it.
+  if (io->has_stdin_) {
+    io->in_.assign(pipes.stdin_ours.get(), ec);
+    if (ec)
+      return nullptr;
+    pipes.stdin_ours.release();
+  }
+  if ((ec = io->take_output_pipes(pipes.out_ours, spec.params.framing)))
+    return nullptr;
   // We reap through our own pidfd on the serving context; without one, a
   // thread waits (see wait).
   boost::system::error_code pidfd_ec;
@@ -170,8 +176,20 @@ void child_io::read_now(protocol::stream_kind stream, std::size_t max_bytes,
   caf::anon_send(owner_, read_atom::value, stream, std::move(bytes), eof);
 }
 
-void child_io::take_output_pipes(std::array<unique_fd, 2>& pipes,
-                                 protocol::framing_mode framing) {
+boost::system::error_code watch_output_pipe(asio::posix::stream_descriptor& d,
+                                            unique_fd fd) {
+  boost::system::error_code ec;
+  d.assign(fd.get(), ec);
+  if (ec)
+    return ec;
+  fd.release();
+  d.non_blocking(true, ec);
+  return ec;
+}
+
+boost::system::error_code
+child_io::take_output_pipes(std::array<unique_fd, 2>& pipes,
+                            protocol::framing_mode framing) {
   batch_reads_ = framing == protocol::framing_mode::chunks;
   for (std::size_t i = 0; i < 2; ++i) {
     // Throughput mode: a larger pipe lets one read take more of what the
@@ -179,10 +197,10 @@ void child_io::take_output_pipes(std::array<unique_fd, 2>& pipes,
     // Best effort: an unprivileged user may be over its pipe quota.
     if (framing == protocol::framing_mode::chunks)
       ::fcntl(pipes[i].get(), F_SETPIPE_SZ, chunks_pipe_bytes);
-    boost::system::error_code ec;
-    out_fd_[i].assign(pipes[i].release(), ec);
-    out_fd_[i].non_blocking(true, ec);
+    if (auto ec = watch_output_pipe(out_fd_[i], std::move(pipes[i])))
+      return ec;
   }
+  return {};
 }
 
 void child_io::write(std::string data, bool eof) {
@@ -209,7 +227,9 @@ void child_io::do_write() {
     boost::system::error_code ignored;
     if (ec || done.eof)
       self->in_.close(ignored);
-    int err = ec ? EPIPE : 0;
+    // The write's own error (EPIPE: the child closed its stdin; ECANCELED:
+    // we closed it meanwhile), for the client to see.
+    int err = ec ? ec.value() : 0;
     caf::anon_send(self->owner_, wrote_atom::value,
                    static_cast<std::uint64_t>(n), err);
     if (!self->in_.is_open()) {

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,15 @@ public:
   /// counts. Safe from any thread: the last act of a dying owner.
   virtual void release(bool kill) = 0;
 };
+
+/// The waitpid status a `waitid` result stands for (what the process actor
+/// decodes with WIFEXITED and friends); none when it is not an exit.
+std::optional<int> wait_status_of(const siginfo_t& info);
+
+/// Makes `fd`, our end of a child's output pipe, the non-blocking
+/// descriptor `d` waits on for readiness; `fd` is closed on failure.
+boost::system::error_code
+watch_output_pipe(boost::asio::posix::stream_descriptor& d, unique_fd fd);
 
 /// Starts a child for `owner`; nullptr and `ec` set when it cannot.
 using child_spawner = std::function<std::shared_ptr<child_port>(
@@ -130,8 +140,8 @@ private:
   void reap();
   /// Makes our ends of the child's stdout and stderr descriptors we wait
   /// on for readiness (sized for `framing`).
-  void take_output_pipes(std::array<unique_fd, 2>& pipes,
-                         protocol::framing_mode framing);
+  boost::system::error_code take_output_pipes(std::array<unique_fd, 2>& pipes,
+                                              protocol::framing_mode framing);
   void await_readable(protocol::stream_kind stream, std::size_t max_bytes);
   void read_now(protocol::stream_kind stream, std::size_t max_bytes,
                 boost::system::error_code ec);

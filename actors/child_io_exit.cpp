@@ -25,9 +25,24 @@ namespace asio = boost::asio;
 
 namespace {
 
-/// The waitpid status a `waitid` result stands for: what the process actor
-/// decodes with WIFEXITED and friends.
-int wait_status_of(const siginfo_t& info) {
+/// Reaps `pid` now if it has exited, else from a thread as soon as it has:
+/// no child of ours is left a zombie for the server's life.
+void reap_pid(pid_t pid) {
+  if (::waitpid(pid, nullptr, WNOHANG) != 0)
+    return; // reaped, or not ours to reap
+  try {
+    std::thread([pid] {
+      while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+    }).detach();
+  } catch (const std::system_error&) {
+    log::error("reap_failed", {{"pid", pid}, {"error", "no thread"}});
+  }
+}
+
+} // namespace
+
+std::optional<int> wait_status_of(const siginfo_t& info) {
   switch (info.si_code) {
   case CLD_EXITED:
     return W_EXITCODE(info.si_status & 0xff, 0);
@@ -35,21 +50,20 @@ int wait_status_of(const siginfo_t& info) {
     return W_EXITCODE(0, info.si_status & 0x7f);
   case CLD_DUMPED:
     return W_EXITCODE(0, info.si_status & 0x7f) | WCOREFLAG;
-  default: // stopped or continued: not asked for (WEXITED only)
-    return 0;
+  default: // stopped, continued: not asked for (WEXITED only)
+    return std::nullopt;
   }
 }
-
-} // namespace
 
 child_io::~child_io() {
   // Last line of defence: whoever drops the I/O side of a live child takes
   // its whole group down, so nothing outlives its actor. Unreaped, the
-  // number is still the group's.
+  // number is still the group's. The child dies only after the SIGKILL is
+  // delivered, so the reap may have to wait for it.
   std::lock_guard<std::mutex> lock{reap_mutex_};
   if (pid_ > 0 && !reaped_) {
     ::kill(-pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, WNOHANG);
+    reap_pid(pid_);
   }
 }
 
@@ -117,8 +131,15 @@ void child_io::on_exit_known(int err, const siginfo_t& info) {
     caf::anon_send(owner_, wait_failed_atom::value,
                    std::string{"cannot wait for the process: "} +
                        std::strerror(err));
+  } else if (auto status = wait_status_of(info)) {
+    caf::anon_send(owner_, exited_atom::value, *status);
   } else {
-    caf::anon_send(owner_, exited_atom::value, wait_status_of(info));
+    // Not an exit: say so rather than pass it off as exit status 0. The
+    // child is still ours, so it is reaped on release as any other.
+    auto what = "unknown exit (si_code " + std::to_string(info.si_code) + ")";
+    log::error("wait_failed", {{"pid", pid_}, {"error", what}});
+    caf::anon_send(owner_, wait_failed_atom::value,
+                   "cannot learn how the process ended: " + what);
   }
   if (released_)
     reap();
@@ -128,7 +149,7 @@ void child_io::reap() {
   std::lock_guard<std::mutex> lock{reap_mutex_};
   if (reaped_)
     return;
-  ::waitpid(pid_, nullptr, WNOHANG); // it has exited: returns at once
+  reap_pid(pid_); // it has exited: returns at once
   reaped_ = true;
 }
 
