@@ -1,37 +1,35 @@
 #include "actors/launch.hpp"
 
 #include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
+#include <filesystem>
 #include <vector>
+
+// Boost.Process 1.81's v2 headers use these without including them.
+#include <type_traits>
+
+#include <boost/optional.hpp>
+#include <boost/type_traits.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/process/v2/process.hpp>
+
+#include <boost/process/v2/posix/default_launcher.hpp>
+#include <boost/process/v2/posix/vfork_launcher.hpp>
 
 namespace actorexec {
 
+namespace asio = boost::asio;
+namespace bp = boost::process::v2;
+
 namespace {
-
-/// The child's own stack: it runs beside the parent in the same memory.
-/// Only system calls run on it (sanitizer builds need the margin).
-constexpr std::size_t child_stack_bytes = 256 * 1024;
-
-/// What the child reads and writes: prepared by the parent, so the child
-/// allocates nothing.
-struct child_args {
-  const launch_plan* plan = nullptr;
-  const char* const* argv = nullptr;
-  const char* const* envp = nullptr;
-  /// The errno of the step that failed; 0 if the exec succeeded. Shared
-  /// memory: the parent reads it once the child has exec'd or exited.
-  std::atomic<int> err{0};
-};
 
 /// Every disposition back to SIG_DFL: exec resets handled signals itself,
 /// but keeps ignored ones. (glibc refuses its own internal signals; exec
@@ -46,7 +44,8 @@ void default_dispositions() {
 
 /// Puts `fds` on 0, 1 and 2. Any of them that is itself below 3 is first
 /// copied above, so that installing one cannot overwrite another not yet
-/// installed. The copies are closed with the rest.
+/// installed (which `bp::process_stdio`'s dup2 in order would). The copies
+/// are closed with the rest.
 int install_stdio(const std::array<int, 3>& fds) {
   int from[3];
   for (int i = 0; i < 3; ++i) {
@@ -62,7 +61,11 @@ int install_stdio(const std::array<int, 3>& fds) {
 
 /// Closes every descriptor above stderr but `keep`: without this a child
 /// would inherit the server's sockets and pipes, and a client's socket
-/// would stay open as long as any child lives.
+/// would stay open as long as any child lives. Boost 1.81's own close_all,
+/// which the launcher runs after the hook, skips the gaps between
+/// whitelisted descriptors (it compares an entry with itself), so it closes
+/// only those above the highest. `keep` is not sorted here: sorting is the
+/// launcher's, and this loop needs no copy.
 void close_inherited(const std::vector<int>& keep) {
   unsigned int from = 3;
   while (true) {
@@ -95,8 +98,9 @@ int set_limits(const std::vector<std::pair<int, std::uint64_t>>& limits) {
   return 0;
 }
 
-/// Every step before exec; the errno of the first that fails.
-int prepare_child(const launch_plan& plan) {
+/// Every step before exec; the errno of the first that fails. `keep`: the
+/// launcher's whitelist (0, 1, 2 and the plan's `keep_fds`).
+int prepare_child(const launch_plan& plan, const std::vector<int>& keep) {
   default_dispositions();
   if (::setsid() < 0)
     return errno;
@@ -105,7 +109,7 @@ int prepare_child(const launch_plan& plan) {
   // Hook of a PTY child: its terminal on 0 becomes the session's.
   if (plan.controlling_tty && ::ioctl(0, TIOCSCTTY, 0) < 0)
     return errno;
-  close_inherited(plan.keep_fds);
+  close_inherited(keep);
   if (int err = set_limits(plan.rlimits))
     return err;
   if (plan.run_as)
@@ -120,20 +124,31 @@ int prepare_child(const launch_plan& plan) {
   return 0;
 }
 
-/// The child's entry on its own stack. It leaves with `_exit`, never
-/// `exit`: atexit handlers would run on the server's memory. Not
-/// instrumented: a sanitizer would take the stack switch for an error.
-__attribute__((no_sanitize_address)) int child_main(void* arg) {
-  auto& args = *static_cast<child_args*>(arg);
-  int err = prepare_child(*args.plan);
-  if (err == 0) {
-    ::execve(args.plan->exe.c_str(), const_cast<char* const*>(args.argv),
-             const_cast<char* const*>(args.envp));
-    err = errno;
+/// The launcher's initializer: `plan` applied in the vfork child, between
+/// vfork and exec, on the server's memory and the spawning thread's stack.
+/// Only system calls here: no allocation, no lock.
+struct child_setup {
+  const launch_plan* plan = nullptr;
+
+  bp::error_code on_exec_setup(bp::posix::default_launcher& launcher,
+                               const std::filesystem::path&,
+                               const char* const*) {
+    int err = prepare_child(*plan, launcher.fd_whitelist);
+    // Boost 1.81 reports errno, not this hook's result, to the parent.
+    errno = err;
+    return {err, bp::system_category()};
   }
-  args.err.store(err);
-  ::_exit(127);
-}
+
+  /// A step or the exec failed. The launcher would then call exit(), which
+  /// in a vfork child runs the server's atexit handlers on the server's own
+  /// memory; leave at once instead. The parent reads the error from the
+  /// launcher's error_code, which the child shares. (Variadic: Boost 1.81
+  /// detects this hook with one argument more than it passes.)
+  template <class... Ts>
+  void on_exec_error(bp::posix::default_launcher&, Ts&&...) {
+    ::_exit(127);
+  }
+};
 
 std::vector<const char*> c_strings(const std::vector<std::string>& strings) {
   std::vector<const char*> out;
@@ -144,57 +159,46 @@ std::vector<const char*> c_strings(const std::vector<std::string>& strings) {
   return out;
 }
 
-/// CLONE_VM | CLONE_VFORK on a stack of its own, as posix_spawn does: the
-/// parent waits until the child has exec'd or exited. Every signal is
-/// blocked meanwhile, so no handler of the server runs in the child before
-/// it has reset them.
-pid_t clone_child(child_args& args, std::error_code& ec) {
-  auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-  void* stack = ::mmap(nullptr, child_stack_bytes, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (stack == MAP_FAILED) {
-    ec.assign(errno, std::system_category());
-    return -1;
-  }
-  // A guard page below the stack: an overflow faults instead of writing
-  // over whatever lies there.
-  ::mprotect(stack, page, PROT_NONE);
-  sigset_t all, old;
-  sigfillset(&all);
-  ::pthread_sigmask(SIG_SETMASK, &all, &old);
-  pid_t pid = ::clone(child_main, static_cast<char*>(stack) + child_stack_bytes,
-                      CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
-  int clone_errno = errno;
-  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  ::munmap(stack, child_stack_bytes);
-  if (pid < 0)
-    ec.assign(clone_errno, std::system_category());
-  return pid;
-}
-
 } // namespace
 
 launched_child launch(const launch_plan& plan, std::error_code& ec) {
+  // Everything the child reads is allocated here, before the vfork.
   auto argv = c_strings(plan.argv);
   auto envp = c_strings(plan.env);
-  child_args args;
-  args.plan = &plan;
-  args.argv = argv.data();
-  args.envp = envp.data();
+  const char** args = argv.data(); // taken as is: argv[0] included
+  std::filesystem::path exe{plan.exe};
+  bp::posix::vfork_launcher launcher;
+  launcher.env = envp.data();
+  launcher.fd_whitelist.insert(launcher.fd_whitelist.end(),
+                               plan.keep_fds.begin(), plan.keep_fds.end());
+  // The launcher tells its execution context of the fork, in the child too,
+  // and the child shares our memory: a fresh context has no reactor for
+  // that to touch (the serving one must never see it).
+  asio::io_context launch_ctx;
+  bp::error_code launch_ec;
+  // No signal handler of the server may run in the child before it has
+  // reset them.
+  sigset_t all, old;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  auto proc = launcher(launch_ctx.get_executor(), launch_ec, exe, args,
+                       child_setup{&plan});
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   launched_child child;
-  pid_t pid = clone_child(args, ec);
-  if (pid < 0)
-    return child;
-  if (int err = args.err.load()) {
-    // It ended before exec; it is ours to reap.
-    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-    }
-    ec.assign(err, std::system_category());
+  if (launch_ec) {
+    // The child ended before exec; it is ours to reap (the launcher does
+    // not).
+    if (launcher.pid > 0)
+      while (::waitpid(launcher.pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+    ec.assign(launch_ec.value(), std::system_category());
     return child;
   }
-  child.pid = pid;
+  child.pid = proc.id();
+  // Ours to reap, through our own pidfd; the process object would kill it.
+  proc.detach();
   // Unreaped, the pid cannot be reused: this pidfd is the child's.
-  child.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  child.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, child.pid, 0)));
   return child;
 }
 

@@ -1,15 +1,23 @@
 #include "actors/launch_plan.hpp"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <string_view>
+
+// Boost.Process 1.81's v2 headers use these without including them.
+#include <type_traits>
+
+#include <boost/optional.hpp>
+#include <boost/type_traits.hpp>
+
+#include <boost/process/v2/environment.hpp>
 
 extern char** environ;
 
 namespace actorexec {
+
+namespace bp = boost::process::v2;
 
 namespace {
 
@@ -17,12 +25,6 @@ bool has_key(const std::vector<std::pair<std::string, std::string>>& vars,
              std::string_view key) {
   return std::any_of(vars.begin(), vars.end(),
                      [key](auto& kv) { return kv.first == key; });
-}
-
-bool is_executable_file(const std::string& path) {
-  struct stat sb;
-  return ::stat(path.c_str(), &sb) == 0 && S_ISREG(sb.st_mode) &&
-         ::access(path.c_str(), X_OK) == 0;
 }
 
 } // namespace
@@ -67,17 +69,14 @@ std::vector<std::string> child_environment(const spawn_spec& spec,
 std::string find_executable(const std::string& name, const char* path) {
   if (name.find('/') != std::string::npos)
     return name;
-  std::string_view dirs{path ? path : ""};
-  while (!dirs.empty()) {
-    auto end = std::min(dirs.find(':'), dirs.size());
-    std::string dir{dirs.substr(0, end)};
-    // An empty entry is the working directory, as for a shell.
-    auto candidate = dir.empty() ? name : dir + "/" + name;
-    if (is_executable_file(candidate))
-      return candidate;
-    dirs.remove_prefix(std::min(end + 1, dirs.size()));
-  }
-  return {};
+  if (path == nullptr || *path == '\0')
+    return {};
+  // Boost.Process's lookup, in an environment of PATH alone: a regular
+  // file we may execute, an empty entry being the working directory.
+  std::string entry = std::string{"PATH="} + path;
+  std::array<bp::environment::key_value_pair_view, 1> env{
+      {bp::environment::key_value_pair_view{entry.c_str()}}};
+  return bp::environment::find_executable(name, env).string();
 }
 
 std::error_code make_launch_plan(const spawn_spec& spec, launch_plan& plan) {
