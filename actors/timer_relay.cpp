@@ -12,8 +12,11 @@ namespace actorexec {
 
 namespace {
 
-/// Forwards a timer to its actor if that actor still exists.
-caf::behavior relay(caf::event_based_actor*) {
+/// Forwards a timer to its actor if that actor still exists. `key` is
+/// unused: CAF 0.17 binds a null `shared_ptr<tuple<>>` by reference when an
+/// actor function is spawned without arguments, which UBSan reports (see
+/// tests/sanitizers/ubsan.supp), so every spawn passes at least one.
+caf::behavior relay(caf::event_based_actor*, caf::atom_value /*key*/) {
   return {
       [](relay_atom, const caf::actor_addr& target, timer_kind kind,
          std::uint64_t gen) {
@@ -36,7 +39,7 @@ caf::actor timer_relay(caf::actor_system& sys) {
   std::lock_guard<std::mutex> guard{relay_mutex};
   if (auto existing = sys.registry().get<caf::actor>(relay_key))
     return existing;
-  auto fresh = sys.spawn<caf::hidden>(relay);
+  auto fresh = sys.spawn<caf::hidden>(relay, relay_key);
   sys.registry().put(relay_key, fresh);
   return fresh;
 }
