@@ -1,45 +1,26 @@
 #include "actors/child_io.hpp"
 
 #include <fcntl.h>
-#include <grp.h>
 #include <signal.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <thread>
 
-// Boost.Process 1.81's v2 headers use these without including them.
-#include <type_traits>
-
-#include <boost/optional.hpp>
-#include <boost/type_traits.hpp>
-
 #include <boost/asio/bind_executor.hpp>
-#include <boost/process/v2/process.hpp>
-
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/process/v2/environment.hpp>
-#include <boost/process/v2/posix/default_launcher.hpp>
-#include <boost/process/v2/posix/vfork_launcher.hpp>
-#include <boost/process/v2/start_dir.hpp>
-#include <boost/process/v2/stdio.hpp>
 
 #include <caf/send.hpp>
 
+#include "actors/launch.hpp"
 #include "actors/log.hpp"
-
-extern char** environ;
 
 namespace actorexec {
 
 namespace asio = boost::asio;
-namespace bp = boost::process::v2;
 
 namespace {
 
@@ -52,177 +33,45 @@ constexpr auto batch_delay = std::chrono::microseconds{500};
 /// keeps writing while we frame and send the last read.
 constexpr int chunks_pipe_bytes = 1 << 20;
 
-/// Closes every descriptor above stderr but the launcher's own. Boost
-/// 1.81's close_all skips the gaps between whitelisted descriptors (it
-/// compares an entry with itself), so without this a child would inherit the
-/// server's sockets and pipes: a client's socket would then stay open as
-/// long as any child lives. Runs in the vfork child, so it allocates nothing.
-void close_inherited(const std::vector<int>& keep) {
-  unsigned int from = 3;
-  while (true) {
-    // The smallest kept descriptor at or above `from`.
-    unsigned int next = ~0U;
-    for (int fd : keep)
-      if (fd >= 0 && static_cast<unsigned int>(fd) >= from &&
-          static_cast<unsigned int>(fd) < next)
-        next = static_cast<unsigned int>(fd);
-    if (next == ~0U)
-      break;
-    if (next > from)
-      ::close_range(from, next - 1, 0);
-    from = next + 1;
-  }
-  ::close_range(from, ~0U, 0);
-}
+/// The pipes of one child: the ends it gets as 0, 1 and 2 (stdin may be
+/// /dev/null), and ours.
+struct child_pipes {
+  std::array<unique_fd, 3> theirs;
+  unique_fd stdin_ours;
+  std::array<unique_fd, 2> out_ours;
+};
 
-/// Drops root for `user`: supplementary groups, group, user, in that order
-/// (each needs the privilege the next one gives up), then checks that root
-/// cannot be regained. Only system calls: the lookups were done at start.
-/// Raw ones: glibc's setuid and friends change the credentials of every
-/// thread of the process, by signalling them, and in a vfork child those
-/// threads are the server's own.
-std::error_code drop_privileges(const run_as_user& user) {
-  auto fail = [] { return std::error_code{errno, std::system_category()}; };
-  if (::syscall(SYS_setgroups, user.groups.size(), user.groups.data()) < 0)
-    return fail();
-  if (::syscall(SYS_setgid, user.gid) < 0)
-    return fail();
-  if (::syscall(SYS_setuid, user.uid) < 0)
-    return fail();
-  if (::syscall(SYS_setuid, 0) == 0 ||
-      (user.gid != 0 && ::syscall(SYS_setgid, 0) == 0) ||
-      ::geteuid() != user.uid || ::getegid() != user.gid)
-    return {EPERM, std::system_category()};
+std::error_code make_pipe(unique_fd& read_end, unique_fd& write_end) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) < 0)
+    return {errno, std::system_category()};
+  read_end.reset(fds[0]);
+  write_end.reset(fds[1]);
   return {};
 }
 
-/// Runs in the child between vfork and exec: a new session (so the child
-/// and everything it forks form a process group we can signal as one, and
-/// the child cannot signal the server's group), limits, the `--run-as`
-/// user, and the signal state of a fresh program (exec keeps the mask and
-/// ignored dispositions of the server). The child shares the server's
-/// memory until exec: only plain system calls here, no allocation, no locks.
-struct child_setup {
-  /// Limits to set; setrlimit is a plain system call.
-  const std::vector<std::pair<int, std::uint64_t>>* rlimits = nullptr;
-  /// The user to become, or null.
-  const run_as_user* user = nullptr;
-
-  std::error_code on_exec_setup(bp::posix::default_launcher& launcher,
-                                const std::filesystem::path&,
-                                const char* const*) {
-    if (::setsid() < 0)
+std::error_code make_pipes(bool stdin_pipe, child_pipes& p) {
+  if (stdin_pipe) {
+    if (auto ec = make_pipe(p.theirs[0], p.stdin_ours))
+      return ec;
+  } else {
+    p.theirs[0].reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!p.theirs[0])
       return {errno, std::system_category()};
-    close_inherited(launcher.fd_whitelist);
-    for (auto& [resource, value] : *rlimits) {
-      struct rlimit lim;
-      lim.rlim_cur = lim.rlim_max = static_cast<rlim_t>(value);
-      // CPU: SIGXCPU at the soft limit (so the exit says why), SIGKILL
-      // only a second later if the child ignores it.
-      if (resource == RLIMIT_CPU)
-        lim.rlim_max = lim.rlim_cur + 1;
-      if (::setrlimit(resource, &lim) < 0)
-        return {errno, std::system_category()};
-    }
-    if (user != nullptr)
-      if (auto ec = drop_privileges(*user))
-        return ec;
-    // Default dispositions first, then unblock what the parent blocked
-    // around the vfork.
-    for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD})
-      ::signal(sig, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    return {};
   }
-
-  /// Setup or exec failed in the child. The launcher would call exit(),
-  /// which in a vfork child runs the server's atexit handlers on the
-  /// server's own memory; leave at once instead. The parent reads the
-  /// error from the shared error_code. (Variadic: Boost 1.81 detects this
-  /// hook with one argument more than it passes.)
-  template <class... Ts>
-  void on_exec_error(bp::posix::default_launcher&, Ts&&...) {
-    ::_exit(127);
-  }
-};
-
-/// The child's environment: the server's, without secrets, with HOME, USER
-/// and LOGNAME of the `--run-as` user, plus the request's additions (which
-/// win over both).
-std::vector<std::string> child_environment(const spawn_spec& spec) {
-  std::vector<std::pair<std::string, std::string>> identity;
-  if (spec.run_as)
-    identity = {{"HOME", spec.run_as->home},
-                {"USER", spec.run_as->name},
-                {"LOGNAME", spec.run_as->name}};
-  auto scrubbed = [&](std::string_view key) {
-    // The server's own settings (the auth token among them) are none of
-    // the child's business.
-    if (key.rfind("ACTOREXEC_", 0) == 0)
-      return true;
-    return std::find(spec.scrub_env.begin(), spec.scrub_env.end(), key) !=
-           spec.scrub_env.end();
-  };
-  auto in = [](const auto& vars, std::string_view key) {
-    for (auto& kv : vars)
-      if (kv.first == key)
-        return true;
-    return false;
-  };
-  std::vector<std::string> result;
-  for (auto p = environ; p && *p; ++p) {
-    std::string_view entry{*p};
-    auto key = entry.substr(0, entry.find('='));
-    if (!scrubbed(key) && !in(spec.params.env, key) && !in(identity, key))
-      result.emplace_back(entry);
-  }
-  for (auto& kv : identity)
-    if (!in(spec.params.env, kv.first))
-      result.push_back(kv.first + "=" + kv.second);
-  for (auto& kv : spec.params.env)
-    result.push_back(kv.first + "=" + kv.second);
-  return result;
-}
-
-/// The executable and its arguments: `argv` as given, or `command` under the
-/// configured shell.
-std::vector<std::string> child_argv(const spawn_spec& spec) {
-  if (!spec.params.argv.empty())
-    return spec.params.argv;
-  return {spec.shell, "-c", *spec.params.command};
-}
-
-std::filesystem::path resolve(const std::string& name) {
-  if (name.find('/') != std::string::npos)
-    return name;
-  return bp::environment::find_executable(name);
-}
-
-/// The waitpid status a `waitid` result stands for: what the process actor
-/// decodes with WIFEXITED and friends.
-int wait_status_of(const siginfo_t& info) {
-  switch (info.si_code) {
-  case CLD_EXITED:
-    return W_EXITCODE(info.si_status & 0xff, 0);
-  case CLD_KILLED:
-    return W_EXITCODE(0, info.si_status & 0x7f);
-  case CLD_DUMPED:
-    return W_EXITCODE(0, info.si_status & 0x7f) | WCOREFLAG;
-  default: // stopped or continued: not asked for (WEXITED only)
-    return 0;
-  }
+  for (std::size_t i = 0; i < 2; ++i)
+    if (auto ec = make_pipe(p.out_ours[i], p.theirs[i + 1]))
+      return ec;
+  return {};
 }
 
 } // namespace
 
 child_io::child_io(asio::io_context& ctx, caf::actor owner)
     : strand_(asio::make_strand(ctx)),
-      owner_(std::move(owner)), out_{asio::readable_pipe{strand_},
-                                     asio::readable_pipe{strand_}},
-      out_fd_{asio::posix::stream_descriptor{strand_},
-              asio::posix::stream_descriptor{strand_}},
+      owner_(std::move(owner)), out_fd_{asio::posix::stream_descriptor{strand_},
+                                        asio::posix::stream_descriptor{
+                                            strand_}},
       batch_{read_batch{asio::steady_timer{strand_}, {}},
              read_batch{asio::steady_timer{strand_}, {}}},
       in_(strand_), pidfd_(strand_) {}
@@ -234,70 +83,43 @@ child_spawner child_io::spawner(asio::io_context& ctx) {
   };
 }
 
-child_io::~child_io() {
-  // Last line of defence: whoever drops the I/O side of a live child takes
-  // its whole group down, so nothing outlives its actor. Unreaped, the
-  // number is still the group's.
-  std::lock_guard<std::mutex> lock{reap_mutex_};
-  if (pid_ > 0 && !reaped_) {
-    ::kill(-pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, WNOHANG);
-  }
-}
-
 std::shared_ptr<child_io> child_io::spawn(asio::io_context& ctx,
                                           const spawn_spec& spec,
                                           caf::actor owner,
                                           boost::system::error_code& ec) {
+  launch_plan plan;
+  child_pipes pipes;
+  auto err = make_launch_plan(spec, plan);
+  if (!err)
+    err = make_pipes(spec.params.stdin_pipe, pipes);
+  if (!err) {
+    for (std::size_t i = 0; i < 3; ++i)
+      plan.stdio[i] = pipes.theirs[i].get();
+  }
   std::shared_ptr<child_io> io{new child_io(ctx, std::move(owner))};
-  auto argv = child_argv(spec);
-  auto exe = resolve(argv.front());
-  if (exe.empty()) {
-    ec.assign(ENOENT, boost::system::system_category());
+  auto child = err ? launched_child{} : launch(plan, err);
+  if (err) {
+    ec.assign(err.value(), boost::system::system_category());
     return nullptr;
   }
-  auto env = child_environment(spec);
-  std::vector<const char*> envp;
-  for (auto& e : env)
-    envp.push_back(e.c_str());
-  envp.push_back(nullptr);
-  std::vector<std::string> args(argv.begin() + 1, argv.end());
-  // vfork: the server's page tables are not copied, so a spawn costs the
-  // same whatever the server's size. The launcher tells its execution
-  // context of the fork, in the child too, and the child shares our memory:
-  // a fresh context has no reactor for that to touch (the serving one must
-  // never see it).
-  asio::io_context launch_ctx;
-  bp::posix::vfork_launcher launcher;
-  launcher.env = envp.data();
-  auto start_dir = spec.params.cwd ? std::filesystem::path{*spec.params.cwd}
-                                   : std::filesystem::current_path();
+  io->pid_ = child.pid;
   io->has_stdin_ = spec.params.stdin_pipe;
-  auto run = [&](auto&& stdin_binding) {
-    return launcher(launch_ctx.get_executor(), ec, exe, args,
-                    bp::process_stdio{stdin_binding, io->out_[0], io->out_[1]},
-                    bp::process_start_dir{start_dir},
-                    child_setup{&spec.rlimits, spec.run_as.get()});
-  };
-  // No signal handler of the server may run in the child before exec.
-  sigset_t all, old;
-  sigfillset(&all);
-  ::pthread_sigmask(SIG_SETMASK, &all, &old);
-  auto proc = io->has_stdin_ ? run(io->in_) : run(nullptr);
-  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  if (ec) {
-    // The child exited before exec; it is ours to reap.
-    if (launcher.pid > 0)
-      ::waitpid(launcher.pid, nullptr, 0);
-    return nullptr;
+  // A child we cannot talk to is a failed spawn; `io` going away kills and
+  // reaps it.
+  if (io->has_stdin_) {
+    io->in_.assign(pipes.stdin_ours.get(), ec);
+    if (ec)
+      return nullptr;
+    pipes.stdin_ours.release();
   }
-  io->pid_ = proc.id();
-  io->take_output_pipes(spec.params.framing);
-  // We reap through our own pidfd on the serving context.
-  proc.detach();
-  int fd = static_cast<int>(::syscall(SYS_pidfd_open, io->pid_, 0));
-  if (fd >= 0)
-    io->pidfd_.assign(fd);
+  if ((ec = io->take_output_pipes(pipes.out_ours, spec.params.framing)))
+    return nullptr;
+  // We reap through our own pidfd on the serving context; without one, a
+  // thread waits (see wait).
+  boost::system::error_code pidfd_ec;
+  io->pidfd_.assign(child.pidfd.get(), pidfd_ec);
+  if (!pidfd_ec)
+    child.pidfd.release();
   return io;
 }
 
@@ -354,19 +176,31 @@ void child_io::read_now(protocol::stream_kind stream, std::size_t max_bytes,
   caf::anon_send(owner_, read_atom::value, stream, std::move(bytes), eof);
 }
 
-void child_io::take_output_pipes(protocol::framing_mode framing) {
+boost::system::error_code watch_output_pipe(asio::posix::stream_descriptor& d,
+                                            unique_fd fd) {
+  boost::system::error_code ec;
+  d.assign(fd.get(), ec);
+  if (ec)
+    return ec;
+  fd.release();
+  d.non_blocking(true, ec);
+  return ec;
+}
+
+boost::system::error_code
+child_io::take_output_pipes(std::array<unique_fd, 2>& pipes,
+                            protocol::framing_mode framing) {
   batch_reads_ = framing == protocol::framing_mode::chunks;
   for (std::size_t i = 0; i < 2; ++i) {
-    auto fd = out_[i].release();
     // Throughput mode: a larger pipe lets one read take more of what the
     // child wrote (fewer messages between the I/O thread and the actors).
     // Best effort: an unprivileged user may be over its pipe quota.
     if (framing == protocol::framing_mode::chunks)
-      ::fcntl(fd, F_SETPIPE_SZ, chunks_pipe_bytes);
-    boost::system::error_code ec;
-    out_fd_[i].assign(fd, ec);
-    out_fd_[i].non_blocking(true, ec);
+      ::fcntl(pipes[i].get(), F_SETPIPE_SZ, chunks_pipe_bytes);
+    if (auto ec = watch_output_pipe(out_fd_[i], std::move(pipes[i])))
+      return ec;
   }
+  return {};
 }
 
 void child_io::write(std::string data, bool eof) {
@@ -393,7 +227,9 @@ void child_io::do_write() {
     boost::system::error_code ignored;
     if (ec || done.eof)
       self->in_.close(ignored);
-    int err = ec ? EPIPE : 0;
+    // The write's own error (EPIPE: the child closed its stdin; ECANCELED:
+    // we closed it meanwhile), for the client to see.
+    int err = ec ? ec.value() : 0;
     caf::anon_send(self->owner_, wrote_atom::value,
                    static_cast<std::uint64_t>(n), err);
     if (!self->in_.is_open()) {
@@ -410,104 +246,6 @@ void child_io::do_write() {
   };
   asio::async_write(in_, asio::buffer(writes_.front().data),
                     asio::bind_executor(strand_, std::move(on_written)));
-}
-
-void child_io::wait() {
-  asio::post(strand_, [self = shared_from_this()] {
-    if (self->pidfd_.is_open())
-      self->on_pidfd_ready();
-    else // no pidfd (old kernel)
-      self->wait_in_thread();
-  });
-}
-
-void child_io::on_pidfd_ready() {
-  // WNOWAIT: learn how the child ended but leave its zombie. The zombie
-  // holds the pid, which is the group's id, so the kernel cannot give the
-  // number to another process while the owner may still signal the group.
-  siginfo_t info{};
-  int res;
-  do
-    res = ::waitid(P_PID, static_cast<id_t>(pid_), &info,
-                   WEXITED | WNOHANG | WNOWAIT);
-  while (res < 0 && errno == EINTR);
-  if (res == 0 && info.si_pid == 0) { // still running
-    pidfd_.async_wait(
-        asio::posix::descriptor_base::wait_read,
-        asio::bind_executor(strand_, [self = shared_from_this()](auto ec) {
-          if (!ec)
-            return self->on_pidfd_ready();
-          // The child must still be waited for and reaped.
-          log::warn("pidfd_wait_failed",
-                    {{"pid", self->pid_}, {"error", ec.message()}});
-          self->wait_in_thread();
-        }));
-    return;
-  }
-  boost::system::error_code ignored;
-  pidfd_.close(ignored);
-  on_exit_known(res < 0 ? errno : 0, info);
-}
-
-void child_io::wait_in_thread() {
-  std::thread([self = shared_from_this()] {
-    siginfo_t info{};
-    int res;
-    do
-      res = ::waitid(P_PID, static_cast<id_t>(self->pid_), &info,
-                     WEXITED | WNOWAIT);
-    while (res < 0 && errno == EINTR);
-    int err = res < 0 ? errno : 0;
-    asio::post(self->strand_,
-               [self, err, info] { self->on_exit_known(err, info); });
-  }).detach();
-}
-
-void child_io::on_exit_known(int err, const siginfo_t& info) {
-  exited_ = true;
-  if (err != 0) {
-    // Not waitable: someone else reaped it (SIGCHLD ignored?), so its
-    // number may be anyone's now. Never signal it again.
-    {
-      std::lock_guard<std::mutex> lock{reap_mutex_};
-      reaped_ = true;
-    }
-    log::error("wait_failed", {{"pid", pid_}, {"error", std::strerror(err)}});
-    caf::anon_send(owner_, wait_failed_atom::value,
-                   std::string{"cannot wait for the process: "} +
-                       std::strerror(err));
-  } else {
-    caf::anon_send(owner_, exited_atom::value, wait_status_of(info));
-  }
-  if (released_)
-    reap();
-}
-
-void child_io::reap() {
-  std::lock_guard<std::mutex> lock{reap_mutex_};
-  if (reaped_)
-    return;
-  ::waitpid(pid_, nullptr, WNOHANG); // it has exited: returns at once
-  reaped_ = true;
-}
-
-void child_io::signal_group(int sig) {
-  std::lock_guard<std::mutex> lock{reap_mutex_};
-  if (pid_ > 0 && !reaped_)
-    ::kill(-pid_, sig);
-}
-
-void child_io::release(bool kill) {
-  if (released_.exchange(true))
-    return;
-  if (kill)
-    signal_group(SIGKILL);
-  close_pipes();
-  // Not exited yet: the pending wait reaps when it learns the exit.
-  asio::post(strand_, [self = shared_from_this()] {
-    if (self->exited_)
-      self->reap();
-  });
 }
 
 void child_io::close_pipes() {

@@ -11,12 +11,12 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/readable_pipe.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/writable_pipe.hpp>
@@ -25,6 +25,7 @@
 #include <caf/actor.hpp>
 
 #include "actors/messages.hpp"
+#include "actors/unique_fd.hpp"
 
 namespace actorexec {
 
@@ -57,6 +58,15 @@ public:
   virtual void release(bool kill) = 0;
 };
 
+/// The waitpid status a `waitid` result stands for (what the process actor
+/// decodes with WIFEXITED and friends); none when it is not an exit.
+std::optional<int> wait_status_of(const siginfo_t& info);
+
+/// Makes `fd`, our end of a child's output pipe, the non-blocking
+/// descriptor `d` waits on for readiness; `fd` is closed on failure.
+boost::system::error_code
+watch_output_pipe(boost::asio::posix::stream_descriptor& d, unique_fd fd);
+
 /// Starts a child for `owner`; nullptr and `ec` set when it cannot.
 using child_spawner = std::function<std::shared_ptr<child_port>(
     const spawn_spec&, caf::actor owner, boost::system::error_code& ec)>;
@@ -76,9 +86,9 @@ public:
   using strand_type =
       boost::asio::strand<boost::asio::io_context::executor_type>;
 
-  /// Starts the child in a new session and process group (setsid), with
-  /// stdout and stderr on pipes and stdin on a pipe or /dev/null. Returns
-  /// nullptr and sets `ec` when it could not start.
+  /// Starts the child (`launch`: a new session and process group, see
+  /// launch.hpp) with stdout and stderr on pipes and stdin on a pipe or
+  /// /dev/null. Returns nullptr and sets `ec` when it could not start.
   static std::shared_ptr<child_io> spawn(boost::asio::io_context& ctx,
                                          const spawn_spec& spec,
                                          caf::actor owner,
@@ -128,9 +138,10 @@ private:
   /// Reaps the exited child, at most once; the group's number is never
   /// signalled after.
   void reap();
-  /// Moves the output pipes the child was given into descriptors we wait
+  /// Makes our ends of the child's stdout and stderr descriptors we wait
   /// on for readiness (sized for `framing`).
-  void take_output_pipes(protocol::framing_mode framing);
+  boost::system::error_code take_output_pipes(std::array<unique_fd, 2>& pipes,
+                                              protocol::framing_mode framing);
   void await_readable(protocol::stream_kind stream, std::size_t max_bytes);
   void read_now(protocol::stream_kind stream, std::size_t max_bytes,
                 boost::system::error_code ec);
@@ -146,9 +157,7 @@ private:
   std::atomic<bool> released_{false};
   /// The child has exited (or cannot be waited for); strand only.
   bool exited_ = false;
-  /// The child's stdout and stderr: pipes while it starts, descriptors
-  /// after (see take_output_pipes).
-  std::array<boost::asio::readable_pipe, 2> out_;
+  /// Our ends of the child's stdout and stderr.
   std::array<boost::asio::posix::stream_descriptor, 2> out_fd_;
   /// Read batching of `chunks` framing, per stream: when the last read
   /// brought data, and the timer that delays the next one.

@@ -9,24 +9,12 @@
 
 #include <sys/types.h>
 
+#include "actors/run_as.hpp"
 #include "protocol/allow_list.hpp"
 #include "protocol/env_policy.hpp"
 #include "protocol/limits.hpp"
 
 namespace actorexec {
-
-/// The account children run as (`--run-as`), resolved once at start: after
-/// fork only async-signal-safe calls are allowed, so nothing is looked up
-/// there.
-struct run_as_user {
-  std::string name;
-  uid_t uid = 0;
-  gid_t gid = 0;
-  /// Supplementary groups (getgrouplist), set with setgroups.
-  std::vector<gid_t> groups;
-  /// HOME of the child.
-  std::string home;
-};
 
 /// Runtime settings shared (read-only) by every actor. Defaults are the
 /// protocol's (spec section 11); app/ fills them from flags and environment.

@@ -45,9 +45,4 @@ struct config {
   bool show_version = false;
 };
 
-/// Resolves `out.run_as` into `out.actors.run_as` (uid, gid, groups, home).
-/// Fails when the server is not root, or the user is unknown or root.
-/// Returns an error message, or nothing on success.
-std::optional<std::string> resolve_run_as(config& out);
-
 } // namespace actorexec::app

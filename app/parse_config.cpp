@@ -6,6 +6,7 @@
 #include <boost/program_options/parsers.hpp>
 #include <boost/program_options/variables_map.hpp>
 
+#include "actors/run_as.hpp"
 #include "app/config_checks.hpp"
 #include "app/option_table.hpp"
 
@@ -198,7 +199,9 @@ std::optional<std::string> parse_config(int argc, const char* const* argv,
           check_config(token == env.end() ? std::string{} : token->second,
                        on_command_line(flags, "auth-token-file"), out))
     return err;
-  return resolve_run_as(out);
+  if (out.run_as.empty())
+    return std::nullopt;
+  return actorexec::resolve_run_as(out.run_as, out.actors.run_as);
 }
 
 } // namespace actorexec::app

@@ -1,19 +1,18 @@
-#include "app/config.hpp"
+#include "actors/run_as.hpp"
 
 #include <grp.h>
 #include <pwd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <memory>
 
-namespace actorexec::app {
+namespace actorexec {
 
-std::optional<std::string> resolve_run_as(config& out) {
-  if (out.run_as.empty())
-    return std::nullopt;
-  const auto& name = out.run_as;
+std::optional<std::string>
+resolve_run_as(const std::string& name,
+               std::shared_ptr<const run_as_user>& out) {
   if (::geteuid() != 0)
     return "--run-as " + name +
            " needs the server to run as root, but it "
@@ -46,8 +45,27 @@ std::optional<std::string> resolve_run_as(config& out) {
          0)
     user->groups.resize(static_cast<std::size_t>(count) + 1);
   user->groups.resize(static_cast<std::size_t>(count));
-  out.actors.run_as = std::move(user);
+  out = std::move(user);
   return std::nullopt;
 }
 
-} // namespace actorexec::app
+// Raw system calls: glibc's setuid and friends change the credentials of
+// every thread of the process, by signalling them, and in a child that
+// shares the server's memory (vfork, CLONE_VM) those threads are the
+// server's own.
+std::error_code drop_privileges(const run_as_user& user) {
+  auto fail = [] { return std::error_code{errno, std::system_category()}; };
+  if (::syscall(SYS_setgroups, user.groups.size(), user.groups.data()) < 0)
+    return fail();
+  if (::syscall(SYS_setgid, user.gid) < 0)
+    return fail();
+  if (::syscall(SYS_setuid, user.uid) < 0)
+    return fail();
+  if (::syscall(SYS_setuid, 0) == 0 ||
+      (user.gid != 0 && ::syscall(SYS_setgid, 0) == 0) ||
+      ::geteuid() != user.uid || ::getegid() != user.gid)
+    return {EPERM, std::system_category()};
+  return {};
+}
+
+} // namespace actorexec
