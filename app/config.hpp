@@ -35,8 +35,11 @@ struct config {
   /// Most WebSockets at once, overall and per remote address (0: no limit).
   std::size_t max_connections = 1000;
   std::size_t max_connections_per_ip = 0;
-  /// Most connections not yet upgraded (0: no limit).
-  std::size_t max_http_connections = 256;
+  /// Most connections not yet upgraded (0: no limit). Also MCP's HTTP
+  /// connections, which are never upgraded. Sized for bursts of honest
+  /// clients (500 connecting at once, a reconnect storm): beyond it they
+  /// are refused, not queued.
+  std::size_t max_http_connections = 1024;
   /// `--run-as`: the user children run as (resolved into
   /// `actors.run_as`); empty: the server's.
   std::string run_as;
