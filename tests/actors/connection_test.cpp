@@ -434,6 +434,10 @@ struct client {
 struct session_fixture : actor_fixture {
   caf::actor sup;
   std::uint64_t next_id = 1;
+  /// Every connection made: sessions and connections hold each other, and
+  /// the supervisor holds the sessions, so the end kills them all (LSan
+  /// reports the cycle otherwise).
+  std::vector<caf::actor> conns;
 
   session_fixture() {
     conf->json_ping_interval_ms = 0;
@@ -443,10 +447,18 @@ struct session_fixture : actor_fixture {
     sup = sys->spawn(supervisor_actor, spawner(), conf, stats);
   }
 
+  ~session_fixture() {
+    for (auto& c : conns)
+      caf::anon_send_exit(c, caf::exit_reason::kill);
+    caf::anon_send_exit(sup, caf::exit_reason::kill);
+    run();
+  }
+
   /// A new connection; `connected` when the supervisor opened a session.
   client connect() {
     client c;
     c.conn = sys->spawn(connection_actor, next_id++, c.out, sup, conf, stats);
+    conns.push_back(c.conn);
     run();
     if (c.out->frames.size() == 1u) {
       auto first = c.parsed().front();

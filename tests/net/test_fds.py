@@ -62,6 +62,15 @@ def open_fds(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
+# Under the sanitizers the server's UBSan runtime probes memory through a
+# pipe of its own before it trusts a vptr: out of descriptors, the probe
+# fails and every first check of a type is reported as an invalid vptr
+# ("memory cannot be printed"), a report about the runtime, not the code.
+SANITIZED = os.environ.get("ACTOREXEC_TEST_SANITIZERS") == "1"
+
+
+@unittest.skipIf(SANITIZED, "the sanitizer runtime needs descriptors of its "
+                 "own; runs in the normal build")
 class OutOfDescriptorsTest(ServerTest):
     """The server under 64 descriptors, about a dozen of them its own, with
     the handshake deadline far away, so that only the test ends the idle
@@ -181,6 +190,12 @@ class HttpConnectionLimitTest(ServerTest):
             self.assertFalse(closed_by_peer(s, 0.01))
         idle.pop().close()
         # A place frees once the server has read that close.
+        self.assertTrue(await async_wait_until(
+            lambda: healthz_answers(srv.port), 10))
+        # Room for /metrics even before the server has read the close of
+        # the /healthz connection (it was refused at times: a reset).
+        for s in idle:
+            s.close()
         self.assertTrue(await async_wait_until(
             lambda: healthz_answers(srv.port), 10))
         m = parse_metrics(srv.metrics())
