@@ -268,7 +268,10 @@ void on_cancelled(self_type self, const protocol::request_id& id) {
     st.waits.erase(i);
     log::info("mcp_cancelled",
               {{"session_id", st.id}, {"process_id", w.process_id}});
-    if (std::holds_alternative<mcp::run_command_args>(w.args))
+    // A tasks/result that is cancelled leaves its task running: the task
+    // is the client's to cancel (tasks/cancel).
+    if (std::holds_alternative<mcp::run_command_args>(w.args) &&
+        w.task_id.empty())
       if (auto* p = find(st, w.process_id);
           p && p->state != mcp_process::phase::done)
         self->send(p->actor, control_atom::value,

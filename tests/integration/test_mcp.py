@@ -556,6 +556,30 @@ class TasksTest(ServerTestCase):
         result = other.request("tasks/result", {"taskId": task["taskId"]})
         self.assertEqual(result["error"]["code"], -32602)
 
+    async def test_a_cancelled_result_call_leaves_the_task_running(self):
+        c = TaskClient(self.server.port)
+        c.initialize()
+        task = c.run_task(command="sleep 100")
+        pgid = started_pid(c)
+        self.extra_pgids.add(pgid)
+        body = json.dumps({"jsonrpc": "2.0", "id": 99, "method": "tasks/result",
+                           "params": {"taskId": task["taskId"]}}).encode()
+        waiting = send_request(self.server.port, "POST",
+                               c.headers({"Content-Type": "application/json"}),
+                               body)
+        self.addCleanup(waiting.close)
+        # The result call waits (no answer yet), then the client gives up.
+        waiting.settimeout(0.3)
+        with self.assertRaises(socket.timeout):
+            waiting.recv(1)
+        status, _, _ = c.post({"jsonrpc": "2.0",
+                               "method": "notifications/cancelled",
+                               "params": {"requestId": 99}})
+        self.assertEqual(status, 202)
+        # A cancel of the process would end `sleep` within a second.
+        self.assertFalse(wait_until(lambda: not processes_in_group(pgid), 1))
+        self.assertEqual(c.get(task["taskId"])["result"]["status"], "working")
+
     async def test_result_is_what_a_plain_call_returns(self):
         c = TaskClient(self.server.port)
         c.initialize()
