@@ -100,7 +100,8 @@ void respond_error(self_type self, std::uint64_t stream,
 
 void maybe_linger(self_type self) {
   auto& st = self->state;
-  if (!st.waits.empty())
+  // A task is durable: the session waits for its client until its ttl.
+  if (!st.waits.empty() || !st.tasks.empty())
     return;
   for (auto& kv : st.streams)
     if (kv.second.sink)
@@ -172,9 +173,9 @@ void on_call(self_type self, mcp::message& msg, mcp_sink_ptr sink) {
     if (auto v = msg.params.if_contains("protocolVersion"); v && v->is_string())
       requested = std::string{v->get_string().data(), v->get_string().size()};
     st.version = std::string{mcp::negotiate(requested)};
-    return respond_result(
-        self, stream, msg.id,
-        mcp::initialize_result(st.version, ACTOREXEC_VERSION, false));
+    return respond_result(self, stream, msg.id,
+                          mcp::initialize_result(st.version, ACTOREXEC_VERSION,
+                                                 st.version >= "2025-11-25"));
   }
   if (m == "ping")
     return respond_result(self, stream, msg.id, json::object{});
@@ -199,6 +200,8 @@ void on_call(self_type self, mcp::message& msg, mcp_sink_ptr sink) {
       return respond_error(self, stream, msg.id, *err);
     return call_tool(self, stream, msg.id, std::get<mcp::tool_call>(decoded));
   }
+  if (on_task_request(self, stream, msg))
+    return;
   respond_error(self, stream, msg.id,
                 protocol::make_error(error_code::method_not_found,
                                      "Method not found: " + m));
@@ -270,6 +273,8 @@ void on_timer(self_type self, timer_kind kind, std::uint64_t gen) {
     return on_wait_timer(self, gen);
   case timer_kind::progress:
     return on_progress_tick(self);
+  case timer_kind::task_ttl:
+    return on_task_ttl(self, gen);
   case timer_kind::drain:
     return end_session(self, st.cfg->close_grace_ms, "server_shutdown");
   default:

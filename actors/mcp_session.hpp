@@ -20,6 +20,7 @@
 #include "actors/server_stats.hpp"
 #include "actors/settings.hpp"
 #include "actors/token_bucket.hpp"
+#include "protocol/mcp_tasks.hpp"
 #include "protocol/mcp_tools.hpp"
 
 namespace actorexec {
@@ -78,6 +79,24 @@ struct mcp_wait {
   std::uint64_t gen = 0;
   /// Its time ran out before the process started: answered once it runs.
   bool expired = false;
+  /// Not empty: a `tasks/result` for this task (answered when it ends).
+  std::string task_id;
+};
+
+/// An MCP task: a task-augmented `run_command` the client polls
+/// (`tasks/get`) and collects (`tasks/result`), backed by one of the
+/// session's processes. It lives until its ttl, whatever the streams do.
+struct mcp_task {
+  protocol::mcp::task_view view;
+  /// Creation order: `tasks/list` pages by it, and it guards the ttl timer.
+  std::uint64_t seq = 0;
+  /// Empty when the command could not start.
+  std::string process_id;
+  /// The call's arguments: `tasks/result` renders what the plain call would.
+  protocol::mcp::run_command_args args;
+  /// The result when no process can render it (the command was refused or
+  /// failed to start).
+  std::optional<boost::json::object> result;
 };
 
 /// State of one MCP session actor.
@@ -96,6 +115,9 @@ struct mcp_session_state {
   std::uint64_t next_stream = 1;
   /// The GET stream, if one is open.
   std::uint64_t listen_stream = 0;
+  /// Tasks by id, and the creation number of the next.
+  std::map<std::string, mcp_task> tasks;
+  std::uint64_t next_task = 1;
   /// Calls that wait, by stream.
   std::map<std::uint64_t, mcp_wait> waits;
   std::uint64_t next_gen = 1;

@@ -6,11 +6,13 @@
 // it, in mcp_session_waits.cpp.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <boost/json/value.hpp>
 
 #include "actors/mcp_session.hpp"
+#include "protocol/mcp_message.hpp"
 
 namespace actorexec::mcp_parts {
 
@@ -81,8 +83,45 @@ void grant_credit(self_type self, mcp_process& p);
 /// Answers a `read_output` call now, with what there is.
 void answer_read(self_type self, mcp_wait& w);
 
+/// What a plain `run_command` answers for process `p` now.
+boost::json::object run_result(self_type self, mcp_process& p,
+                               const protocol::mcp::run_command_args& args);
+
+/// Answers the wait on `stream`, if one is there, with what there is now.
+void answer(self_type self, std::uint64_t stream);
+
 /// Waits `seconds` on `stream` (the timer answers it then), with progress
 /// notifications if the call asked for them.
 void add_wait(self_type self, mcp_wait w, double seconds);
+
+// -- tasks (mcp_session_tasks.cpp) --------------------------------------------
+
+/// A task-augmented `run_command` answered with its task: `process_id` is
+/// the process started for it, or empty when `refused` says why none was.
+void create_task(self_type self, std::uint64_t stream,
+                 const protocol::request_id& id, std::string process_id,
+                 protocol::mcp::run_command_args args,
+                 const protocol::mcp::task_request& req,
+                 std::optional<std::string> refused);
+
+/// `tasks/get`, `tasks/result`, `tasks/list`, `tasks/cancel`; false for
+/// any other method.
+bool on_task_request(self_type self, std::uint64_t stream,
+                     protocol::mcp::message& msg);
+
+/// Answers a `tasks/result` that waited (`w.task_id`).
+void answer_task_result(self_type self, mcp_wait& w);
+
+/// The process behind a task ended (`on_done`) or could not start
+/// (`on_failed`, with `what`): the task's status follows.
+void task_process_ended(self_type self, const mcp_process& p);
+void task_process_failed(self_type self, const std::string& process_id,
+                         const std::string& what);
+
+/// A task's ttl passed (`gen` is its creation number).
+void on_task_ttl(self_type self, std::uint64_t gen);
+
+/// Some task is backed by process `id` (it is kept while the task is).
+bool backs_task(const mcp_session_state& st, const std::string& id);
 
 } // namespace actorexec::mcp_parts

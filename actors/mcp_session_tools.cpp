@@ -20,7 +20,7 @@ namespace json = boost::json;
 namespace {
 
 /// Processes a session keeps (running or over, with their unread output);
-/// beyond it the oldest finished one is forgotten.
+/// beyond it the oldest finished one no task holds is forgotten.
 constexpr std::size_t max_kept_processes = 32;
 
 // -- the tools ---------------------------------------------------------------
@@ -49,7 +49,8 @@ void evict(mcp_session_state& st) {
   if (st.processes.size() < max_kept_processes)
     return;
   for (auto i = st.processes.begin(); i != st.processes.end(); ++i)
-    if (i->second->state == mcp_process::phase::done) {
+    if (i->second->state == mcp_process::phase::done &&
+        !backs_task(st, i->first)) {
       st.by_actor.erase(i->second->actor.address());
       st.processes.erase(i);
       return;
@@ -67,10 +68,15 @@ std::string command_text(const protocol::execute_params& p) {
 
 void run_command(self_type self, std::uint64_t stream,
                  const protocol::request_id& id, mcp::run_command_args& a,
-                 std::optional<json::value> token) {
+                 std::optional<json::value> token,
+                 const std::optional<mcp::task_request>& task) {
   auto& st = self->state;
-  if (auto why = refusal(st, a))
+  if (auto why = refusal(st, a)) {
+    // A task-augmented call gets its task either way: a failed one.
+    if (task)
+      return create_task(self, stream, id, {}, std::move(a), *task, *why);
     return tool_error(self, stream, id, *why);
+  }
   evict(st);
   auto proc = std::make_unique<mcp_process>(st.cfg->max_buffer_bytes,
                                             a.exec.on_overflow);
@@ -88,6 +94,9 @@ void run_command(self_type self, std::uint64_t stream,
   auto pid = proc->id;
   st.processes[pid] = std::move(proc);
   log::info("mcp_run", {{"session_id", st.id}, {"process_id", pid}});
+  if (task)
+    return create_task(self, stream, id, pid, std::move(a), *task,
+                       std::nullopt);
   mcp_wait w{id, stream, pid, a, std::move(token), 0, 0, false};
   add_wait(self, std::move(w), a.wait_s);
 }
@@ -237,7 +246,7 @@ void call_tool(self_type self, std::uint64_t stream,
       [&](auto& args) {
         using T = std::decay_t<decltype(args)>;
         if constexpr (std::is_same_v<T, mcp::run_command_args>)
-          run_command(self, stream, id, args, call.progress_token);
+          run_command(self, stream, id, args, call.progress_token, call.task);
         else if constexpr (std::is_same_v<T, mcp::read_output_args>)
           read_output(self, stream, id, args, call.progress_token);
         else if constexpr (std::is_same_v<T, mcp::send_input_args>)
@@ -259,7 +268,10 @@ void on_cancelled(self_type self, const protocol::request_id& id) {
     st.waits.erase(i);
     log::info("mcp_cancelled",
               {{"session_id", st.id}, {"process_id", w.process_id}});
-    if (std::holds_alternative<mcp::run_command_args>(w.args))
+    // A tasks/result that is cancelled leaves its task running: the task
+    // is the client's to cancel (tasks/cancel).
+    if (std::holds_alternative<mcp::run_command_args>(w.args) &&
+        w.task_id.empty())
       if (auto* p = find(st, w.process_id);
           p && p->state != mcp_process::phase::done)
         self->send(p->actor, control_atom::value,

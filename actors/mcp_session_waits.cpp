@@ -42,41 +42,11 @@ void put_page(json::object& out, const mcp_output::page& page,
 }
 
 void answer_run(self_type self, mcp_wait& w) {
-  auto& st = self->state;
-  auto* p = find(st, w.process_id);
-  auto& args = std::get<mcp::run_command_args>(w.args);
+  auto* p = find(self->state, w.process_id);
   if (p == nullptr)
     return tool_error(self, w.stream, w.request, "process is gone");
-  auto page = p->output.read(0, args.max_output_bytes);
-  json::object out{{"process_id", p->id},
-                   {"pid", p->pid},
-                   {"status", status_of(*p)},
-                   {"exit_code", exit_code_of(*p)},
-                   {"signal", signal_of(*p)}};
-  put_page(out, page, mcp::stream_filter::both);
-  out["truncated"] = page.next < p->output.end();
-  out["dropped_bytes"] = page.dropped;
-  out["duration_s"] =
-      p->completion
-          ? p->completion->execution_time
-          : duration_cast<duration<double>>(self->clock().now() - p->started)
-                .count();
-  auto text = mcp::render_output_text(out);
   respond_result(self, w.stream, w.request,
-                 mcp::tool_result(std::move(out), std::move(text)));
-}
-
-void answer(self_type self, std::uint64_t stream) {
-  auto& st = self->state;
-  auto i = st.waits.find(stream);
-  if (i == st.waits.end())
-    return;
-  auto w = std::move(i->second);
-  st.waits.erase(i);
-  if (std::holds_alternative<mcp::run_command_args>(w.args))
-    answer_run(self, w);
-  else
-    answer_read(self, w);
+                 run_result(self, *p, std::get<mcp::run_command_args>(w.args)));
 }
 
 /// Answers the waits of process `id` that are satisfied: all of them when
@@ -93,6 +63,41 @@ void wake(self_type self, const std::string& id, bool ended) {
 }
 
 } // namespace
+
+json::object run_result(self_type self, mcp_process& p,
+                        const mcp::run_command_args& args) {
+  auto page = p.output.read(0, args.max_output_bytes);
+  json::object out{{"process_id", p.id},
+                   {"pid", p.pid},
+                   {"status", status_of(p)},
+                   {"exit_code", exit_code_of(p)},
+                   {"signal", signal_of(p)}};
+  put_page(out, page, mcp::stream_filter::both);
+  out["truncated"] = page.next < p.output.end();
+  out["dropped_bytes"] = page.dropped;
+  out["duration_s"] =
+      p.completion
+          ? p.completion->execution_time
+          : duration_cast<duration<double>>(self->clock().now() - p.started)
+                .count();
+  auto text = mcp::render_output_text(out);
+  return mcp::tool_result(std::move(out), std::move(text));
+}
+
+void answer(self_type self, std::uint64_t stream) {
+  auto& st = self->state;
+  auto i = st.waits.find(stream);
+  if (i == st.waits.end())
+    return;
+  auto w = std::move(i->second);
+  st.waits.erase(i);
+  if (!w.task_id.empty())
+    answer_task_result(self, w);
+  else if (std::holds_alternative<mcp::run_command_args>(w.args))
+    answer_run(self, w);
+  else
+    answer_read(self, w);
+}
 
 mcp_process* find(mcp_session_state& st, const std::string& id) {
   auto i = st.processes.find(id);
@@ -227,7 +232,7 @@ void on_failed(self_type self, const caf::actor_addr& from, std::string what) {
   auto id = p->id;
   std::vector<mcp_wait> failed;
   for (auto i = st.waits.begin(); i != st.waits.end();)
-    if (i->second.process_id == id) {
+    if (i->second.process_id == id && i->second.task_id.empty()) {
       failed.push_back(std::move(i->second));
       i = st.waits.erase(i);
     } else {
@@ -235,8 +240,12 @@ void on_failed(self_type self, const caf::actor_addr& from, std::string what) {
     }
   st.by_actor.erase(from);
   st.processes.erase(id);
+  // Its task keeps what happened as its result; its tasks/result calls get
+  // it now.
+  task_process_failed(self, id, what);
   for (auto& w : failed)
     tool_error(self, w.stream, w.request, what);
+  wake(self, id, true);
 }
 
 void on_output(self_type self, const caf::actor_addr& from,
@@ -261,6 +270,7 @@ void on_done(self_type self, const caf::actor_addr& from,
   log::info("mcp_process_end", {{"session_id", self->state.id},
                                 {"process_id", p->id},
                                 {"status", status_of(*p)}});
+  task_process_ended(self, *p);
   wake(self, p->id, true);
   if (self->state.draining && running_processes(self->state) == 0)
     self->send(self, timer_atom::value, timer_kind::drain, std::uint64_t{0});

@@ -187,7 +187,9 @@ enum class timer_kind : int {
   drain,
   /// An MCP call's wait, and its progress tick.
   wait,
-  progress
+  progress,
+  /// An MCP task's ttl.
+  task_ttl
 };
 
 // -- MCP (net <-> supervisor, net <-> MCP session)

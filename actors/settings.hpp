@@ -71,6 +71,9 @@ struct settings {
   bool strict_params = false;
   /// Processes one MCP session may run at once.
   std::size_t mcp_max_processes = 16;
+  /// Longest lifetime of an MCP task (a client's `ttl` is capped to it);
+  /// after it the task, its output and its process are gone.
+  std::uint64_t mcp_task_max_ttl_ms = 3600000;
   /// Resource limits of every child: (RLIMIT_* resource, soft = hard).
   std::vector<std::pair<int, std::uint64_t>> rlimits;
   /// Children run as this user (the server runs as root); empty: as the

@@ -67,7 +67,9 @@ json::object run_command_tool() {
           {"annotations", json::object{{"readOnlyHint", false},
                                        {"destructiveHint", true},
                                        {"idempotentHint", false},
-                                       {"openWorldHint", true}}}};
+                                       {"openWorldHint", true}}},
+          // A long command is what MCP tasks are for (docs/mcp.md, "Tasks").
+          {"execution", json::object{{"taskSupport", "optional"}}}};
 }
 
 json::object read_output_tool() {

@@ -210,6 +210,30 @@ signal_process_args signal_process(arg_reader& r) {
   return a;
 }
 
+/// Reads `params.task`, if there: an object with an optional `ttl`.
+std::optional<rpc_error> read_task(const json::object& params,
+                                   tool_call& call) {
+  auto tv = params.if_contains("task");
+  if (tv == nullptr || tv->is_null())
+    return std::nullopt;
+  if (!tv->is_object())
+    return make_error(error_code::invalid_params,
+                      "Invalid params: 'task' must be an object");
+  task_request task;
+  if (auto ttl = tv->get_object().if_contains("ttl"); ttl && !ttl->is_null()) {
+    boost::system::error_code ec;
+    auto ms = ttl->to_number<double>(ec);
+    if (ec || !std::isfinite(ms) || ms < 0)
+      return make_error(error_code::invalid_params,
+                        "Invalid params: 'task.ttl' must be a number of "
+                        "milliseconds from 0");
+    task.ttl_ms = ms >= 1e18 ? std::uint64_t{1000000000000000000}
+                             : static_cast<std::uint64_t>(ms);
+  }
+  call.task = task;
+  return std::nullopt;
+}
+
 } // namespace
 
 std::variant<tool_call, rpc_error>
@@ -249,6 +273,13 @@ decode_tool_call(const json::object& params, const request_limits& limits) {
   r.no_others();
   if (r.error)
     return *r.error;
+  if (auto err = read_task(params, call))
+    return *err;
+  // Only run_command declares taskSupport; for the others it is forbidden.
+  if (call.task && call.name != "run_command")
+    return make_error(error_code::method_not_found,
+                      "Tool " + call.name +
+                          " does not support task-augmented execution");
   return call;
 }
 

@@ -70,18 +70,28 @@ using tool_args =
     std::variant<run_command_args, read_output_args, send_input_args,
                  signal_process_args, list_processes_args>;
 
+/// A `tools/call`'s `task` field: run it as an MCP task.
+struct task_request {
+  /// The lifetime the client asks for, in milliseconds (absent: the
+  /// server's maximum).
+  std::optional<std::uint64_t> ttl_ms;
+};
+
 /// A `tools/call` request, decoded.
 struct tool_call {
   std::string name;
   tool_args args;
   /// `_meta.progressToken`, when the client wants progress.
   std::optional<boost::json::value> progress_token;
+  /// Present: the call is task-augmented (only run_command takes it).
+  std::optional<task_request> task;
 };
 
 /// Decodes `tools/call` params: the tool's name, its arguments checked
 /// against its inputSchema (-32602 naming the argument; an unknown tool or
-/// argument is -32602 too), the progress token. `limits` bounds the sizes
-/// of what `run_command` and `send_input` carry.
+/// argument is -32602 too), the progress token, the `task` field (-32601
+/// on a tool whose taskSupport is forbidden, as the spec asks). `limits` bounds
+/// the sizes of what `run_command` and `send_input` carry.
 std::variant<tool_call, rpc_error>
 decode_tool_call(const boost::json::object& params,
                  const request_limits& limits);

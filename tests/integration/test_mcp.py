@@ -448,5 +448,204 @@ class BackpressureTest(ServerTestCase):
         c.tool("signal_process", process_id=r["process_id"], action="kill")
 
 
+class TaskClient(Mcp):
+    """An Mcp client on revision 2025-11-25, the first with tasks."""
+
+    def headers(self, extra=None):
+        h = super().headers(extra)
+        h["MCP-Protocol-Version"] = "2025-11-25"
+        return h
+
+    def initialize(self):
+        status, headers, body = self.post(
+            dict(INIT, params=dict(INIT["params"],
+                                   protocolVersion="2025-11-25")))
+        assert status == 200, (status, body)
+        self.session = headers["mcp-session-id"]
+        self.post({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        return body
+
+    def run_task(self, ttl=None, **arguments):
+        task = {} if ttl is None else {"ttl": ttl}
+        body = self.request("tools/call", {"name": "run_command",
+                                           "arguments": arguments,
+                                           "task": task})
+        assert "result" in body, body
+        return body["result"]["task"]
+
+    def get(self, task_id):
+        return self.request("tasks/get", {"taskId": task_id})
+
+    def poll(self, task_id, done, timeout=10):
+        """tasks/get until `done(task)` holds; the last task seen."""
+        deadline = time.monotonic() + timeout
+        while True:
+            task = self.get(task_id)["result"]
+            if done(task) or time.monotonic() >= deadline:
+                return task
+            time.sleep(0.05)
+
+
+def started_pid(c):
+    """The pid (and process group) of the session's one process, once it
+    has started."""
+    def pid():
+        procs = c.tool("list_processes")["structuredContent"]["processes"]
+        return procs[0]["pid"]
+    found = wait_until(pid, 5)
+    assert found, "the process did not start"
+    return found
+
+
+def second_client(c):
+    """Another connection into the session of `c`, as a client that came
+    back would open."""
+    other = TaskClient(c.port)
+    other.session = c.session
+    return other
+
+
+class TasksTest(ServerTestCase):
+    async def test_capabilities_and_tool_task_support(self):
+        c = TaskClient(self.server.port)
+        caps = c.initialize()["result"]["capabilities"]
+        self.assertEqual(caps["tasks"], {"list": {}, "cancel": {},
+                                         "requests": {"tools": {"call": {}}}})
+        tools = {t["name"]: t for t in c.request("tools/list")["result"]["tools"]}
+        self.assertEqual(tools["run_command"]["execution"],
+                         {"taskSupport": "optional"})
+        self.assertNotIn("execution", tools["read_output"])
+        # An older revision is not offered tasks.
+        old = Mcp(self.server.port)
+        self.assertNotIn("tasks", old.initialize()["result"]["capabilities"])
+
+    async def test_task_lives_on_for_another_client_and_is_cancelled(self):
+        c = TaskClient(self.server.port)
+        c.initialize()
+        task = c.run_task(ttl=60000, command="echo started; "
+                          "sleep 100 & sleep 100; wait")
+        self.assertEqual((task["status"], task["ttl"]), ("working", 60000))
+        self.assertGreater(task["pollInterval"], 0)
+        self.assertTrue(task["createdAt"].endswith("Z"))
+        self.assertIn("lastUpdatedAt", task)
+        pgid = started_pid(c)
+        self.extra_pgids.add(pgid)
+        self.assertTrue(wait_until(lambda: len(processes_in_group(pgid)) >= 2,
+                                   5))
+        # The first client goes; another finds the task in the session.
+        c.conn.close()
+        other = second_client(c)
+        seen = other.poll(task["taskId"],
+                          lambda t: t.get("statusMessage") == "started")
+        self.assertEqual((seen["status"], seen.get("statusMessage")),
+                         ("working", "started"))
+        listed = other.request("tasks/list")["result"]
+        self.assertEqual([t["taskId"] for t in listed["tasks"]],
+                         [task["taskId"]])
+        self.assertNotIn("nextCursor", listed)
+        cancelled = other.request("tasks/cancel",
+                                  {"taskId": task["taskId"]})["result"]
+        self.assertEqual(cancelled["status"], "cancelled")
+        self.assertTrue(wait_until(lambda: not processes_in_group(pgid), 10),
+                        processes_in_group(pgid))
+        # Cancelled for good: its process's end does not change it.
+        self.assertEqual(other.get(task["taskId"])["result"]["status"],
+                         "cancelled")
+        again = other.request("tasks/cancel", {"taskId": task["taskId"]})
+        self.assertEqual(again["error"]["code"], -32602)
+        result = other.request("tasks/result", {"taskId": task["taskId"]})
+        self.assertEqual(result["error"]["code"], -32602)
+
+    async def test_a_cancelled_result_call_leaves_the_task_running(self):
+        c = TaskClient(self.server.port)
+        c.initialize()
+        task = c.run_task(command="sleep 100")
+        pgid = started_pid(c)
+        self.extra_pgids.add(pgid)
+        body = json.dumps({"jsonrpc": "2.0", "id": 99, "method": "tasks/result",
+                           "params": {"taskId": task["taskId"]}}).encode()
+        waiting = send_request(self.server.port, "POST",
+                               c.headers({"Content-Type": "application/json"}),
+                               body)
+        self.addCleanup(waiting.close)
+        # The result call waits (no answer yet), then the client gives up.
+        waiting.settimeout(0.3)
+        with self.assertRaises(socket.timeout):
+            waiting.recv(1)
+        status, _, _ = c.post({"jsonrpc": "2.0",
+                               "method": "notifications/cancelled",
+                               "params": {"requestId": 99}})
+        self.assertEqual(status, 202)
+        # A cancel of the process would end `sleep` within a second.
+        self.assertFalse(wait_until(lambda: not processes_in_group(pgid), 1))
+        self.assertEqual(c.get(task["taskId"])["result"]["status"], "working")
+
+    async def test_result_is_what_a_plain_call_returns(self):
+        c = TaskClient(self.server.port)
+        c.initialize()
+        plain = c.tool("run_command", command="echo hi; echo err >&2")
+        task = c.run_task(command="echo hi; echo err >&2")
+        done = c.poll(task["taskId"], lambda t: t["status"] != "working")
+        self.assertEqual(done["status"], "completed")
+        result = c.request("tasks/result", {"taskId": task["taskId"]})["result"]
+        self.assertEqual(result["_meta"]["io.modelcontextprotocol/related-task"],
+                         {"taskId": task["taskId"]})
+        s, p = result["structuredContent"], plain["structuredContent"]
+        self.assertEqual(sorted(s), sorted(p))
+        self.assertEqual((s["status"], s["exit_code"], s["stdout"], s["stderr"]),
+                         ("exited", 0, "hi\n", "err\n"))
+        self.assertNotEqual(s["process_id"], p["process_id"])
+        page = c.tool("read_output", process_id=s["process_id"],
+                      cursor=s["cursor"])["structuredContent"]
+        self.assertTrue(page["eof"])
+        # tasks/result blocks until the end.
+        task = c.run_task(command="sleep 0.3; echo late; exit 3")
+        result = c.request("tasks/result", {"taskId": task["taskId"]})["result"]
+        self.assertEqual((result["structuredContent"]["stdout"],
+                          result["structuredContent"]["exit_code"]),
+                         ("late\n", 3))
+        failed = c.get(task["taskId"])["result"]
+        self.assertEqual((failed["status"], failed["statusMessage"]),
+                         ("failed", "exited with code 3"))
+
+    async def test_ttl_expiry_kills_the_process_and_forgets_the_task(self):
+        self._stop_server(self.server)
+        server = self.start_server("--mcp-task-max-ttl-ms", "1500")
+        c = TaskClient(server.port)
+        c.initialize()
+        task = c.run_task(ttl=600000, command="sleep 100 & sleep 100; wait")
+        self.assertEqual(task["ttl"], 1500)
+        pgid = started_pid(c)
+        self.extra_pgids.add(pgid)
+        self.assertTrue(wait_until(lambda: len(processes_in_group(pgid)) >= 2,
+                                   5))
+        self.assertTrue(wait_until(lambda: not processes_in_group(pgid), 10),
+                        processes_in_group(pgid))
+        self.assertEqual(c.get(task["taskId"])["error"]["code"], -32602)
+        self.assertEqual(c.request("tasks/list")["result"]["tasks"], [])
+        self.assertEqual(
+            c.tool("list_processes")["structuredContent"]["processes"], [])
+
+    async def test_bad_task_requests_get_the_spec_errors(self):
+        c = TaskClient(self.server.port)
+        c.initialize()
+        for method in ("tasks/get", "tasks/result", "tasks/cancel"):
+            body = c.request(method, {"taskId": "no-such-task"})
+            self.assertEqual(body["error"]["code"], -32602, method)
+        body = c.request("tools/call", {"name": "list_processes",
+                                        "arguments": {}, "task": {}})
+        self.assertEqual(body["error"]["code"], -32601)
+        body = c.request("tasks/list", {"cursor": "not-ours"})
+        self.assertEqual(body["error"]["code"], -32602)
+        # Nothing was harmed: the session works, and lists page.
+        ids = [c.run_task(command="true")["taskId"] for _ in range(22)]
+        first = c.request("tasks/list")["result"]
+        rest = c.request("tasks/list",
+                         {"cursor": first["nextCursor"]})["result"]
+        self.assertEqual([t["taskId"] for t in first["tasks"] + rest["tasks"]],
+                         ids)
+        self.assertNotIn("nextCursor", rest)
+
+
 if __name__ == "__main__":
     main()

@@ -27,6 +27,8 @@
 // ACTOREXEC_TEST_LOGS=1 prints each server's stderr tail when it stops.
 
 import { spawn } from 'node:child_process';
+import { after, afterEach, before } from 'node:test';
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -347,6 +349,36 @@ export class Server {
 /** A started server with `args` (e.g. ['--auth-token-file', f]). */
 export async function startServer(args = [], env = {}) {
   return new Server(args, env).start();
+}
+
+/** Hooks for a describe() block with one server (`args`) and HTTP clients:
+ * the clients are disconnected (their sessions deleted) after each test; at
+ * the end the pids pushed to `leftPids` are killed and the server must stop
+ * cleanly. Returns {server() , open(opts): connectHttp, leftPids}. */
+export function httpSuite(args = []) {
+  let server;
+  const conns = [];
+  const leftPids = [];
+  before(async () => {
+    server = await startServer(args);
+  });
+  after(async () => {
+    for (const pid of leftPids) killPid(pid);
+    const problems = server ? await server.stop() : [];
+    assert.deepEqual(problems, [], 'the server ran and stopped cleanly');
+  });
+  afterEach(async () => {
+    for (const c of conns.splice(0)) await disconnect(c);
+  });
+  return {
+    server: () => server,
+    leftPids,
+    async open(opts) {
+      const c = await connectHttp(server, opts);
+      conns.push(c);
+      return c;
+    },
+  };
 }
 
 // --------------------------------------------------------------------------

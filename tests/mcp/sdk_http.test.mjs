@@ -3,12 +3,12 @@
 // sessions found again by Mcp-Session-Id, DELETE and expiry killing a
 // session's processes, and a dropped SSE stream resumed by the SDK.
 
-import { describe, it, before, after, afterEach } from 'node:test';
+import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 
 import {
-  ACCEPT_BOTH, REQUEST_TIMEOUT, callTool, childrenOf, connectHttp, disconnect, httpRequest, killPid,
+  ACCEPT_BOTH, REQUEST_TIMEOUT, callTool, childrenOf, connectHttp, disconnect, httpRequest, httpSuite, killPid,
   pidAlive, startServer, tickerCommand, tickerOutput, waitPidsGone, waitUntil,
 } from './harness.mjs';
 import { SERVER_ARGS, defineToolTests } from './tool_cases.mjs';
@@ -74,32 +74,11 @@ class CuttingProxy {
 }
 
 describe('MCP sessions and streams over Streamable HTTP (SDK client)', () => {
-  let server;
-  const conns = [];
-  const leftPids = [];
-
-  before(async () => {
-    server = await startServer(SERVER_ARGS);
-  });
-
-  after(async () => {
-    for (const pid of leftPids) killPid(pid);
-    const problems = server ? await server.stop() : [];
-    assert.deepEqual(problems, [], 'the server ran and stopped cleanly');
-  });
-
-  afterEach(async () => {
-    for (const c of conns.splice(0)) await disconnect(c);
-  });
-
-  async function open(opts) {
-    const c = await connectHttp(server, opts);
-    conns.push(c);
-    return c;
-  }
+  const suite = httpSuite(SERVER_ARGS);
+  const { open, leftPids } = suite;
 
   async function statusOfSession(sessionId) {
-    const r = await httpRequest(server, {
+    const r = await httpRequest(suite.server(), {
       headers: { Accept: ACCEPT_BOTH, 'Mcp-Session-Id': sessionId, 'MCP-Protocol-Version': '2025-06-18' },
       body: { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} },
     });
@@ -160,7 +139,7 @@ describe('MCP sessions and streams over Streamable HTTP (SDK client)', () => {
   });
 
   it('a dropped SSE stream is resumed with Last-Event-ID and nothing is lost', async () => {
-    const proxy = await new CuttingProxy(server).start();
+    const proxy = await new CuttingProxy(suite.server()).start();
     try {
       const a = await open({
         url: proxy.url(),
