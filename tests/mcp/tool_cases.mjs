@@ -281,7 +281,10 @@ export function defineToolTests(kind) {
 
     it('signal_process pause and resume', async () => {
       const c = await client();
-      const r = await callTool(c, 'run_command', { command: 'sleep 100', wait_s: 0 });
+      // `exec`: the leader is `sleep` itself. sh may vfork it instead, and a
+      // SIGSTOP between that vfork and the exec leaves the leader waiting in
+      // state D (not T) for its stopped child.
+      const r = await callTool(c, 'run_command', { command: 'exec sleep 100', wait_s: 0 });
       leftPids.push(r.pid);
       await callTool(c, 'signal_process', { process_id: r.process_id, action: 'pause' });
       assert.ok(await waitUntil(() => ['T', 't'].includes(procStateOf(r.pid)), 10_000), `stopped after pause: ${JSON.stringify(procStat(r.pid))}`);
