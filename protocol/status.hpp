@@ -11,7 +11,8 @@ enum class control_status { paused, resumed, canceled };
 enum class end_status { completed, failed, canceled, timed_out };
 
 /// How many `end_status` values there are, for tables indexed by them.
-inline constexpr std::size_t end_status_count = 4;
+inline constexpr std::size_t end_status_count =
+    static_cast<std::size_t>(end_status::timed_out) + 1;
 
 /// The session's process as `status` reports it (`process.state`).
 enum class process_phase { none, running, paused, terminating, exited };
