@@ -263,7 +263,10 @@ class ToolsTest(ServerTestCase):
         c = Mcp(self.server.port)
         c.initialize()
         want = "".join(f"{i}\n" for i in range(1, 200001))
-        r = c.tool("run_command", command="seq 1 200000", wait_s=30,
+        # 1.3 MB is more than a process's 1 MiB output buffer: the child
+        # waits for the reader, so run_command answers when wait_s runs out
+        # (at 30 s, it raced the client's own 30 s timeout).
+        r = c.tool("run_command", command="seq 1 200000", wait_s=2,
                    max_output_bytes=100000)["structuredContent"]
         got = [r["stdout"]]
         cursor = r["cursor"]
@@ -645,6 +648,26 @@ class TasksTest(ServerTestCase):
         self.assertEqual([t["taskId"] for t in first["tasks"] + rest["tasks"]],
                          ids)
         self.assertNotIn("nextCursor", rest)
+
+    async def test_tasks_kept_per_session_are_bounded(self):
+        # A session keeps 32 tasks: a client that makes more has the
+        # oldest finished ones forgotten, never an unbounded list.
+        c = TaskClient(self.server.port)
+        c.initialize()
+        ids = []
+        for _ in range(32):
+            ids.append(c.run_task(command="true")["taskId"])
+            c.poll(ids[-1], lambda t: t["status"] != "working")
+        more = [c.run_task(command="true")["taskId"] for _ in range(8)]
+        listed = []
+        page = c.request("tasks/list")["result"]
+        listed += [t["taskId"] for t in page["tasks"]]
+        while "nextCursor" in page:
+            page = c.request("tasks/list",
+                             {"cursor": page["nextCursor"]})["result"]
+            listed += [t["taskId"] for t in page["tasks"]]
+        self.assertEqual(listed, ids[8:] + more)
+        self.assertEqual(c.get(ids[0])["error"]["code"], -32602)
 
 
 if __name__ == "__main__":
